@@ -1,0 +1,32 @@
+# One command per intent; each sets itself up from a fresh clone (venv in .venv, editable install).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: setup test reproduce bench lint clean-nb clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+reproduce: $(STAMP)
+	$(BIN)/python -m rsclip_utils.run --profile default --out runs/default
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_datasets.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check rsclip_utils tests benchmarks notebooks
+
+clean-nb: $(STAMP)
+	$(BIN)/python -m rsclip_utils.nbcheck --strip notebooks/*.ipynb
+
+clean:
+	rm -rf runs .pytest_cache .hypothesis

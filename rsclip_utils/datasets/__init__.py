@@ -1,0 +1,67 @@
+"""Readers of the paper's data formats; each returns a :class:`ReadResult` of
+:class:`~rsclip_utils.records.Record` plus a :class:`~rsclip_utils.errors.ReadReport`.
+
+Introduced in notebook 00. ``strict=True`` (default) raises a
+:class:`~rsclip_utils.errors.FormatError` naming file and line on malformed input;
+``strict=False`` counts and lists it in the report instead (lenient batch mode).
+"""
+
+from ._common import IMAGE_EXTENSIONS, ReadResult, image_size, load_rgb
+from .captions import precomp_splits, read_karpathy, read_precomp
+from .coco import read_coco
+from .counting import read_count_tsv
+from .dota import read_dota
+from .embedded import EMBEDDED_SOURCES, load_embedded
+from .hrsc import read_hrsc, rotated_box_polygon
+from .nwpu import NWPU_CLASSES, read_nwpu_vhr10
+from .samples import read_real_samples
+from .scenes import read_rsicd_class_lists, read_scene_folders, split_counts
+from .segmentation import (
+    MASK_FORMATS,
+    UNKNOWN,
+    LabelMap,
+    MaskFormat,
+    decode_array,
+    decode_mask,
+    encode_mask,
+    read_isaid,
+    read_isprs,
+    read_loveda,
+    read_seg_pairs,
+)
+from .voc import read_voc
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "ReadResult",
+    "image_size",
+    "load_rgb",
+    "precomp_splits",
+    "read_karpathy",
+    "read_precomp",
+    "read_coco",
+    "read_count_tsv",
+    "read_dota",
+    "read_hrsc",
+    "rotated_box_polygon",
+    "NWPU_CLASSES",
+    "read_nwpu_vhr10",
+    "read_rsicd_class_lists",
+    "read_scene_folders",
+    "split_counts",
+    "MASK_FORMATS",
+    "UNKNOWN",
+    "LabelMap",
+    "MaskFormat",
+    "decode_array",
+    "decode_mask",
+    "encode_mask",
+    "read_isaid",
+    "read_isprs",
+    "read_loveda",
+    "read_seg_pairs",
+    "read_voc",
+    "EMBEDDED_SOURCES",
+    "load_embedded",
+    "read_real_samples",
+]

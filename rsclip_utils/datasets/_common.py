@@ -1,0 +1,230 @@
+"""Plumbing shared by the readers: the result type, image look-up, boxes against the image,
+XML with line numbers. Introduced in notebook 00."""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from xml.parsers import expat
+
+import numpy as np
+from PIL import Image
+
+from ..errors import FormatError, ReadReport
+from ..records import Box, ObjectAnnotation, Record, clip_box
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+
+
+@dataclass
+class ReadResult(Sequence):
+    """Records plus the report of what the reader met; iterates and indexes like the records."""
+
+    records: list[Record]
+    report: ReadReport
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, i):
+        return self.records[i]
+
+    def __iter__(self) -> Iterator[Record]:
+        return iter(self.records)
+
+    def __repr__(self) -> str:
+        return f"ReadResult({self.report.summary()})"
+
+
+def load_rgb(path: str | Path) -> np.ndarray:
+    """Any image file as 8-bit RGB (palette, RGBA, grey and 16-bit images converted)."""
+    with Image.open(path) as im:
+        if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+            a = np.asarray(im, dtype=np.float64)
+            hi = a.max() or 1.0
+            im = Image.fromarray((a / hi * 255).astype(np.uint8))
+        return np.asarray(im.convert("RGB"))
+
+
+def image_size(path: str | Path) -> tuple[int, int]:
+    """(width, height) from the image header, without decoding the pixels."""
+    with Image.open(path) as im:
+        return im.size
+
+
+class ImageIndex:
+    """Finds ``stem.ext`` in a folder for any image extension; lists the folder once."""
+
+    def __init__(self, folder: str | Path | None):
+        self.folder = Path(folder) if folder is not None else None
+        self._by_stem: dict[str, Path] = {}
+        self._by_name: dict[str, Path] = {}
+        if self.folder is not None and self.folder.is_dir():
+            for entry in sorted(os.scandir(self.folder), key=lambda e: e.name):
+                if entry.is_file():
+                    p = Path(entry.path)
+                    self._by_name[p.name] = p
+                    if p.suffix.lower() in IMAGE_EXTENSIONS:
+                        self._by_stem.setdefault(p.stem, p)
+
+    def locate(self, name: str, any_extension: bool = True) -> Path | None:
+        """The image called ``name`` (or, with ``any_extension``, one with its stem); if there is
+        none, the path it would have, so that the record names it and the report says it is
+        missing. None when the index has no folder."""
+        if self.folder is None:
+            return None
+        found = self._by_name.get(name)
+        if found is None and any_extension:
+            found = self._by_stem.get(Path(name).stem)
+        return found or self.folder / name
+
+
+def finish_record(
+    record: Record,
+    report: ReadReport,
+    object_lines: Sequence[int | None] | None = None,
+    image_path: Path | None = None,
+) -> Record:
+    """Check a parsed record against its image and count it in the report.
+
+    - image missing: noted (``missing_image``), the record is kept with the size the annotation
+      gave (None if none);
+    - image present: its header gives the size; a different annotated size is noted
+      (``size_mismatch``) and the image's own size wins, since boxes must fit its pixels;
+    - boxes are clipped to the image (``box_clipped``); boxes with no pixel inside are dropped
+      and listed (``box_outside_image``).
+    """
+    ann = record.annotation or record.image or record.image_id
+    if image_path is not None and image_path.is_file():
+        try:
+            w, h = image_size(image_path)
+        except Exception as e:  # noqa: BLE001 - any decoder error means the same to a batch
+            report.note("unreadable_image", image_path, None, f"{type(e).__name__}: {e}")
+        else:
+            if record.width is not None and (record.width, record.height) != (w, h):
+                report.note(
+                    "size_mismatch",
+                    ann,
+                    None,
+                    f"annotation says {record.width}x{record.height}, image {image_path} "
+                    f"is {w}x{h}; using the image's size",
+                )
+            record.width, record.height = w, h
+    elif image_path is not None:
+        report.note("missing_image", ann, None, f"image not found: {image_path}")
+
+    if record.width is not None and record.height is not None:
+        kept: list[ObjectAnnotation] = []
+        lines = list(object_lines) if object_lines is not None else [None] * len(record.objects)
+        for obj, line in zip(record.objects, lines):
+            clipped = clip_box(obj.box, record.width, record.height)
+            if clipped is None:
+                report.note(
+                    "box_outside_image",
+                    ann,
+                    line,
+                    f"{obj.label} box {list(obj.box)} lies outside the "
+                    f"{record.width}x{record.height} image; dropped",
+                )
+                continue
+            if clipped != tuple(obj.box):
+                report.note(
+                    "box_clipped",
+                    ann,
+                    line,
+                    f"{obj.label} box {list(obj.box)} clipped to {list(clipped)} "
+                    f"({record.width}x{record.height} image)",
+                )
+                obj.box = clipped
+            kept.append(obj)
+        record.objects = kept
+
+    report.records += 1
+    report.objects += len(record.objects)
+    report.captions += len(record.captions)
+    return record
+
+
+def read_text(path: Path, report: ReadReport) -> str | None:
+    """A text file's content; undecodable bytes go to the report (None in lenient mode)."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[: e.start].count(b"\n") + 1
+        report.malformed(path, line, f"bytes that are not UTF-8 ({e.reason})", "UTF-8 text")
+        return None
+
+
+def valid_box(box: Box) -> bool:
+    """xmin <= xmax and ymin <= ymax."""
+    return box[0] <= box[2] and box[1] <= box[3]
+
+
+class LinedXML:
+    """An XML tree whose elements remember the line they start on (for error messages)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        builder = ET.TreeBuilder()
+        parser = expat.ParserCreate()
+        self._lines: dict[int, int] = {}
+        self._keep: list[ET.Element] = []
+
+        def start(tag, attrs):
+            elem = builder.start(tag, attrs)
+            self._lines[id(elem)] = parser.CurrentLineNumber
+            self._keep.append(elem)
+
+        parser.StartElementHandler = start
+        parser.EndElementHandler = builder.end
+        parser.CharacterDataHandler = builder.data
+        try:
+            with self.path.open("rb") as f:
+                parser.ParseFile(f)
+        except expat.ExpatError as e:
+            raise FormatError(
+                self.path, e.lineno, f"XML does not parse: {e}", expected="well-formed XML"
+            ) from None
+        self.root = builder.close()
+
+    def line(self, elem: ET.Element) -> int | None:
+        return self._lines.get(id(elem))
+
+    def text(self, parent: ET.Element, tag: str) -> str | None:
+        """Stripped text of the first child ``tag`` (a path like ``size/width`` works)."""
+        child = parent.find(tag)
+        if child is None or child.text is None:
+            return None
+        return child.text.strip()
+
+    def number(
+        self,
+        parent: ET.Element,
+        tag: str,
+        report: ReadReport,
+        cast: Callable = float,
+        context: str = "",
+    ) -> float | None:
+        """The number in child ``tag``; a missing or non-numeric one goes to the report."""
+        raw = self.text(parent, tag)
+        child = parent.find(tag)
+        line = self.line(child) if child is not None else self.line(parent)
+        try:
+            if raw is None:
+                raise ValueError("missing")
+            return cast(float(raw)) if cast is int else cast(raw)
+        except ValueError:
+            what = f"<{tag}> {'is missing' if raw is None else repr(raw)}"
+            report.malformed(self.path, line, f"{context}{what}", expected=f"a number in <{tag}>")
+            return None
+
+
+def default_dir(candidates: Sequence[Path]) -> Path | None:
+    """The first candidate folder that exists, else the first candidate (reported as missing)."""
+    for c in candidates:
+        if c.is_dir():
+            return c
+    return candidates[0] if candidates else None

@@ -1,0 +1,73 @@
+"""Reading the embedded sets back through the same readers as real data.
+
+Introduced in notebook 00."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import ReadReport
+from ._common import ReadResult
+from .captions import read_karpathy
+from .counting import read_count_tsv
+from .dota import read_dota
+from .scenes import read_scene_folders
+from .segmentation import read_isaid, read_loveda
+from .voc import read_voc
+
+EMBEDDED_SOURCES = {
+    "ret": "synth_ret",
+    "dota": "synth_dota",
+    "voc": "synth_dior",
+    "loveda": "synth_loveda",
+    "isaid": "synth_isaid",
+    "cls": "synth_cls",
+    "count": "synth_count",
+}
+
+
+def _concat(parts: list[ReadResult], source: str) -> ReadResult:
+    report = ReadReport(source=source)
+    records = []
+    for p in parts:
+        report.merge(p.report)
+        records.extend(p.records)
+    return ReadResult(records, report)
+
+
+def load_embedded(root: str | Path) -> dict[str, ReadResult]:
+    """Every embedded set under ``root`` read by its real-format reader, keyed like the generator's
+    subsets (``ret``, ``dota``, ``voc``, ``loveda``, ``isaid``, ``cls``, ``count``)."""
+    root = Path(root)
+    src = EMBEDDED_SOURCES
+    dota = root / "det_dota"
+    voc = root / "det_voc"
+    return {
+        "ret": read_karpathy(
+            root / "ret" / "dataset.json", root / "ret" / "images", source=src["ret"]
+        ),
+        "dota": _concat(
+            [
+                read_dota(d / "labelTxt", source=src["dota"], split=d.name)
+                for d in sorted(dota.iterdir())
+                if (d / "labelTxt").is_dir()
+            ],
+            src["dota"],
+        ),
+        "voc": _concat(
+            [
+                read_voc(
+                    voc / "Annotations",
+                    source=src["voc"],
+                    split=s,
+                    image_set=voc / "ImageSets" / "Main" / f"{s}.txt",
+                )
+                for s in ("trainval", "test")
+            ],
+            src["voc"],
+        ),
+        "loveda": read_loveda(root / "seg_loveda", source=src["loveda"]),
+        "isaid": read_isaid(root / "seg_isaid", source=src["isaid"]),
+        "cls": read_scene_folders(root / "cls", source=src["cls"]),
+        "count": read_count_tsv(root / "count" / "counts.tsv", source=src["count"]),
+    }

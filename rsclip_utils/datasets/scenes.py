@@ -1,0 +1,89 @@
+"""Scene-classification folders (AID, RSSCN7, RESISC45, ... and the embedded CLS set), and the
+official RSICD class lists. Introduced in notebook 00; used for zero-shot and linear probes in 06.
+
+Split rule (the paper, for datasets without an official split): per class, files sorted by name,
+the first 80 % train, the rest test. "Sorted by name" is Python's ``sorted`` on the file names
+(plain code-point order, so ``airport_10`` comes before ``airport_2``); the number of training
+files is ``floor(train_fraction * n)``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from ..errors import ReadReport
+from ..records import Record
+from ._common import IMAGE_EXTENSIONS, ReadResult, finish_record
+
+
+def split_counts(n: int, train_fraction: float = 0.8) -> tuple[int, int]:
+    """(train, test) sizes of a class with ``n`` files under the 8:2 rule."""
+    n_train = math.floor(train_fraction * n + 1e-9)
+    return n_train, n - n_train
+
+
+def read_scene_folders(
+    root: str | Path, *, source: str | None = None, train_fraction: float = 0.8, strict: bool = True
+) -> ReadResult:
+    """One record per image of ``root/<class>/<file>``, labelled by folder, split 8:2 per class.
+
+    Files that are not images (by extension) are listed in the report, not read.
+    """
+    root = Path(root)
+    report = ReadReport(source=source or root.name, strict=strict)
+    records = []
+    classes = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for class_dir in classes:
+        files = []
+        for p in sorted(class_dir.iterdir(), key=lambda p: p.name):
+            if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS:
+                files.append(p)
+            elif p.is_file():
+                report.note("not_an_image", p, None, "not an image file; skipped")
+        n_train, _ = split_counts(len(files), train_fraction)
+        for i, p in enumerate(files):
+            report.files += 1
+            record = Record(
+                image=str(p),
+                source=report.source,
+                image_id=f"{class_dir.name}/{p.stem}",
+                split="train" if i < n_train else "test",
+                label=class_dir.name,
+                annotation=str(class_dir),
+            )
+            records.append(finish_record(record, report, None, p))
+    return ReadResult(records, report)
+
+
+def read_rsicd_class_lists(
+    folder: str | Path, image_dir: str | Path | None = None, *, strict: bool = True
+) -> ReadResult:
+    """The official RSICD ``<Class>.txt`` lists (one image file name per line) as records."""
+    folder = Path(folder)
+    report = ReadReport(source="rsicd_classes", strict=strict)
+    records = []
+    for path in sorted(folder.glob("*.txt")):
+        report.files += 1
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            name = line.strip()
+            if not name:
+                continue
+            if Path(name).suffix.lower() not in IMAGE_EXTENSIONS:
+                report.malformed(
+                    path,
+                    lineno,
+                    f"{name!r} is not an image file name",
+                    "one image file name per line",
+                )
+                continue
+            image = Path(image_dir) / name if image_dir else None
+            record = Record(
+                image=str(image) if image else name,
+                source="rsicd",
+                image_id=Path(name).stem,
+                label=path.stem,
+                annotation=str(path),
+            )
+            records.append(finish_record(record, report, None, image))
+    return ReadResult(records, report)

@@ -1,0 +1,141 @@
+"""The one record type every reader returns, and its JSONL form.
+
+Introduced in notebook 00 (datasets). Every later stage (M2B, B2C, dedup, training,
+evaluation) reads and writes these records, so real and embedded data look alike.
+
+Conventions (see ../shared/DESIGN.md):
+- pixel coordinates are 0-based, x to the right, y down;
+- a horizontal box is ``(xmin, ymin, xmax, ymax)`` in whole pixels, *inclusive*: the box holds
+  ``xmax - xmin + 1`` columns (as the min/max of the border points that M2B takes);
+- a polygon is kept as the annotation gave it, as COCO lays rings out: a list of rings, each a
+  flat list ``[x1, y1, x2, y2, ...]`` of floats (an oriented box is one ring of 4 points).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass
+class ObjectAnnotation:
+    """One annotated object: its class label, horizontal box and optional polygon rings."""
+
+    label: str
+    box: Box
+    polygon: list[list[float]] | None = None
+    difficult: bool = False
+
+    def to_dict(self) -> dict:
+        d = {"label": self.label, "box": list(self.box)}
+        if self.polygon is not None:
+            d["polygon"] = self.polygon
+        if self.difficult:
+            d["difficult"] = True
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ObjectAnnotation:
+        return cls(
+            label=d["label"],
+            box=tuple(int(v) for v in d["box"]),
+            polygon=d.get("polygon"),
+            difficult=bool(d.get("difficult", False)),
+        )
+
+
+@dataclass
+class Record:
+    """One image and what is known about it.
+
+    ``width``/``height`` are None only when neither the annotation nor the image gives them
+    (a DOTA label whose image is missing); readers report such records, they never drop them.
+    """
+
+    image: str | None
+    source: str
+    image_id: str
+    split: str | None = None
+    width: int | None = None
+    height: int | None = None
+    objects: list[ObjectAnnotation] = field(default_factory=list)
+    captions: list[str] = field(default_factory=list)
+    label: str | None = None
+    mask: str | None = None
+    mask_format: str | None = None
+    annotation: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["objects"] = [o.to_dict() for o in self.objects]
+        return {k: v for k, v in d.items() if v not in (None, [], {})}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Record:
+        d = dict(d)
+        d["objects"] = [ObjectAnnotation.from_dict(o) for o in d.get("objects", [])]
+        return cls(**d)
+
+
+def polygon_to_box(xs: Sequence[float], ys: Sequence[float]) -> Box:
+    """The smallest inclusive pixel box holding every vertex (vertices are pixel coordinates)."""
+    return (
+        math.floor(min(xs)),
+        math.floor(min(ys)),
+        math.ceil(max(xs)),
+        math.ceil(max(ys)),
+    )
+
+
+def xywh_to_box(x: float, y: float, w: float, h: float) -> Box:
+    """COCO ``[x, y, w, h]`` (continuous, pixel i covers [i, i+1)) to an inclusive pixel box."""
+    xmin, ymin = math.floor(x), math.floor(y)
+    return (xmin, ymin, max(xmin, math.ceil(x + w) - 1), max(ymin, math.ceil(y + h) - 1))
+
+
+def clip_box(box: Box, width: int, height: int) -> Box | None:
+    """Clip a box to the image; None when nothing of it lies inside."""
+    xmin, ymin, xmax, ymax = box
+    if xmax < 0 or ymax < 0 or xmin > width - 1 or ymin > height - 1:
+        return None
+    return (max(xmin, 0), max(ymin, 0), min(xmax, width - 1), min(ymax, height - 1))
+
+
+def box_area(box: Box) -> int:
+    """Number of pixels an inclusive box covers."""
+    return (box[2] - box[0] + 1) * (box[3] - box[1] + 1)
+
+
+def write_jsonl(records: Iterable[Record], path: str | Path) -> int:
+    """Write records one JSON object per line; returns how many were written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = 0
+    with path.open("w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
+            n += 1
+    return n
+
+
+def read_jsonl(path: str | Path) -> Iterator[Record]:
+    """Read records written by :func:`write_jsonl`; a bad line raises naming file and line."""
+    from .errors import FormatError
+
+    path = Path(path)
+    with path.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                yield Record.from_dict(json.loads(line))
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+                raise FormatError(
+                    path, lineno, f"{type(e).__name__}: {e}", expected="one record object per line"
+                ) from None

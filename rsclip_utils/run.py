@@ -1,0 +1,158 @@
+"""Run the course notebooks in order through papermill and write ``report.md``.
+
+    python -m rsclip_utils.run --profile {smoke,default,paper} [--only 00,03] [--out DIR]
+
+Notebooks are taken in filename order (``notebooks/NN_*.ipynb``) and executed with the kernel
+``python3`` bound to this interpreter, in the notebooks folder, with a per-cell timeout from the
+profile; executed copies go to ``<out>/notebooks/``. The first failure stops the run, is named
+with its notebook and cell, and makes the exit status non-zero. ``make reproduce`` is the
+default profile; the tests run the smoke profile through the same code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from .config import PROFILES, get_profile
+from .paths import repo_root, resolve_run_dir
+from .report import write_report
+
+
+def notebook_paths(folder: str | Path | None = None) -> list[Path]:
+    """The numbered notebooks in filename order (the order is the filename)."""
+    folder = Path(folder) if folder else repo_root() / "notebooks"
+    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def select(paths: list[Path], only: str | None) -> list[Path]:
+    """Keep the notebooks whose two-digit prefixes are listed (``"00,03"``); all when None."""
+    if not only:
+        return paths
+    wanted = [p.strip() for p in only.split(",") if p.strip()]
+    known = {p.name[:2] for p in paths}
+    unknown = [w for w in wanted if w not in known]
+    if unknown:
+        raise SystemExit(
+            f"--only: no notebook numbered {', '.join(unknown)}; have {', '.join(sorted(known))}"
+        )
+    return [p for p in paths if p.name[:2] in wanted]
+
+
+def bind_python3_kernel(folder: Path) -> None:
+    """Make the kernel named ``python3`` run this very interpreter (a user-level kernelspec of
+    the same name would otherwise win), by putting a kernelspec first on JUPYTER_PATH."""
+    spec_dir = folder / "kernels" / "python3"
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    (spec_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3 (rsclip)",
+                "language": "python",
+            }
+        )
+    )
+    old = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = str(folder) + (os.pathsep + old if old else "")
+
+
+def run(
+    profile: str,
+    out: str | Path | None = None,
+    only: str | None = None,
+    seed: int = 0,
+    timeout: int | None = None,
+    notebooks_dir: str | Path | None = None,
+    log_output: bool = True,
+) -> tuple[Path, list[dict]]:
+    """Execute the notebooks; returns the run folder and one result per notebook."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    prof = get_profile(profile)
+    run_dir = resolve_run_dir(out or "", profile)
+    executed = run_dir / "notebooks"
+    executed.mkdir(parents=True, exist_ok=True)
+    bind_python3_kernel(run_dir / ".jupyter")
+    paths = select(notebook_paths(notebooks_dir), only)
+    if not paths:
+        raise SystemExit(f"no notebooks found in {notebooks_dir or repo_root() / 'notebooks'}")
+    results: list[dict] = []
+    failed = False
+    for nb in paths:
+        if failed:
+            results.append({"notebook": nb.name, "status": "not run"})
+            continue
+        print(f"== {nb.name} (profile {profile})", flush=True)
+        start = time.perf_counter()
+        result = {"notebook": nb.name}
+        try:
+            pm.execute_notebook(
+                str(nb),
+                str(executed / nb.name),
+                parameters={"PROFILE": profile, "RUN_DIR": str(run_dir), "SEED": seed},
+                kernel_name="python3",
+                language="python",
+                cwd=str(nb.parent),
+                execution_timeout=timeout or prof.cell_timeout_s,
+                log_output=log_output,
+                progress_bar=False,
+            )
+            result["status"] = "ok"
+        except PapermillExecutionError as e:
+            failed = True
+            result.update(
+                status="failed",
+                cell=f"{e.cell_index + 1} (In [{e.exec_count}])",
+                error=f"{e.ename}: {e.evalue}",
+            )
+        except Exception as e:  # noqa: BLE001 - a timeout or a dead kernel fails the run too
+            failed = True
+            result.update(status="failed", cell="?", error=f"{type(e).__name__}: {e}")
+        result["seconds"] = round(time.perf_counter() - start, 1)
+        results.append(result)
+        print(f"   {result['status']} in {result['seconds']} s", flush=True)
+    report = write_report(run_dir, profile, results)
+    print(f"report: {report}", flush=True)
+    return run_dir, results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m rsclip_utils.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--profile", default="default", choices=sorted(PROFILES))
+    parser.add_argument("--only", help="comma-separated notebook numbers, e.g. 00,03")
+    parser.add_argument("--out", help="run folder (default runs/<profile>)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--timeout", type=int, help="per-cell timeout in seconds")
+    parser.add_argument("--notebooks", help=argparse.SUPPRESS)  # another folder (tests)
+    parser.add_argument("--quiet", action="store_true", help="do not echo notebook output")
+    args = parser.parse_args(argv)
+    _, results = run(
+        args.profile,
+        args.out,
+        args.only,
+        args.seed,
+        args.timeout,
+        args.notebooks,
+        log_output=not args.quiet,
+    )
+    for r in results:
+        if r["status"] == "failed":
+            print(
+                f"FAILED: notebook {r['notebook']}, cell {r['cell']}: {r['error']}", file=sys.stderr
+            )
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The notebooks as committed, and the papermill runner: the smoke sequence end to end and a
+failing notebook named with its cell."""
+
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from rsclip_utils.nbcheck import has_outputs, non_literal_statements, parameters_cell
+from rsclip_utils.paths import repo_root
+from rsclip_utils.run import notebook_paths, select
+
+NOTEBOOKS = notebook_paths()
+
+
+def test_notebooks_exist_in_order():
+    names = [p.name for p in NOTEBOOKS]
+    assert names and names == sorted(names) and names[0] == "00_datasets.ipynb"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_without_outputs_and_with_literal_parameters(path):
+    nb = nbformat.read(str(path), as_version=4)
+    assert not has_outputs(nb), f"{path.name} has outputs: run `make clean-nb`"
+    cell = parameters_cell(nb)
+    assert cell is not None, "a code cell tagged 'parameters'"
+    assert non_literal_statements(cell.source) == []
+    assert {"PROFILE", "RUN_DIR", "SEED"} <= set(cell.source.replace("=", " ").split())
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    headings = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert any("## Summary" in h for h in headings) and any("## Exercises" in h for h in headings)
+
+
+def test_non_literal_parameters_are_caught():
+    assert non_literal_statements("A = 1\nB = 'x'\nC = [1, 2]") == []
+    assert non_literal_statements("A = 1\nB = A + 1\nimport os") == ["B = A + 1", "import os"]
+
+
+def test_select_by_number():
+    assert [p.name[:2] for p in select(NOTEBOOKS, "00")] == ["00"]
+    with pytest.raises(SystemExit, match="no notebook numbered 42"):
+        select(NOTEBOOKS, "00,42")
+
+
+def run_cli(*args, timeout=900):
+    return subprocess.run(
+        [sys.executable, "-m", "rsclip_utils.run", *args],
+        cwd=repo_root(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_smoke_sequence_through_the_runner(tmp_path):
+    out = tmp_path / "run"
+    proc = run_cli("--profile", "smoke", "--out", str(out), "--quiet")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = (out / "report.md").read_text()
+    for nb in NOTEBOOKS:
+        assert f"| {nb.name} | ok |" in report
+        executed = nbformat.read(str(out / "notebooks" / nb.name), as_version=4)
+        assert has_outputs(executed)
+    assert "embedded_images" in report and (out / "data" / "embedded" / "embedded.json").is_file()
+
+
+def test_a_failing_notebook_is_named_with_its_cell(tmp_path):
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    for name, source in [
+        ("00_ok.ipynb", "x = 1"),
+        ("01_bad.ipynb", "raise ValueError('boom')"),
+        ("02_after.ipynb", "y = 2"),
+    ]:
+        nb = nbformat.v4.new_notebook()
+        params = nbformat.v4.new_code_cell(
+            "PROFILE = 'smoke'\nRUN_DIR = ''\nSEED = 0", metadata={"tags": ["parameters"]}
+        )
+        nb.cells = [params, nbformat.v4.new_code_cell("z = 0"), nbformat.v4.new_code_cell(source)]
+        nbformat.write(nb, str(folder / name))
+    out = tmp_path / "run"
+    proc = run_cli("--profile", "smoke", "--out", str(out), "--notebooks", str(folder), "--quiet")
+    assert proc.returncode == 1
+    assert "01_bad.ipynb" in proc.stderr and "ValueError: boom" in proc.stderr
+    assert "cell 4 (In [4])" in proc.stderr  # counted in the executed copy, injected cell included
+    report = (out / "report.md").read_text()
+    assert "| 00_ok.ipynb | ok |" in report and "| 02_after.ipynb | not run |" in report
