@@ -741,7 +741,9 @@ def generate_embedded(
     bar = tqdm(total=len(args), desc="embedded data", unit="img", disable=not progress)
     metas = []
     if workers > 1:
-        with get_context().Pool(workers) as pool:
+        # "spawn", not fork: forking a process that runs threads (a Jupyter kernel's ZMQ
+        # threads) can leave the kernel's output channel stuck
+        with get_context("spawn").Pool(workers) as pool:
             for meta in pool.imap(_run, args, chunksize=4):
                 metas.append(meta)
                 bar.update()
