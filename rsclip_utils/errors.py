@@ -43,27 +43,14 @@ class Problem:
         return f"[{self.kind}] {where}: {self.message}"
 
 
-# Kinds that are always notes (handled, counted, never fatal).
-NOTE_KINDS = {
-    "empty_file",
-    "missing_image",
-    "missing_mask",
-    "box_clipped",
-    "box_outside_image",
-    "size_mismatch",
-    "not_an_image",
-    "unreadable_image",
-    "unknown_mask_value",
-    "no_objects",
-}
-
-
 @dataclass
 class ReadReport:
     """What one reader call met: counts, and every problem with file and line.
 
     ``strict=True`` makes :meth:`malformed` raise; ``strict=False`` (lenient batch mode) counts
-    and lists instead. :meth:`note` never raises.
+    and lists instead. :meth:`note` never raises; its kinds are ``empty_file``, ``missing_image``,
+    ``missing_mask``, ``box_clipped``, ``box_outside_image``, ``size_mismatch``, ``not_an_image``,
+    ``unreadable_image``, ``no_objects``, ``empty_caption`` and ``no_captions``.
     """
 
     source: str

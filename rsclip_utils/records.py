@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .errors import FormatError
+
 Box = tuple[int, int, int, int]
 
 
@@ -126,8 +128,6 @@ def write_jsonl(records: Iterable[Record], path: str | Path) -> int:
 
 def read_jsonl(path: str | Path) -> Iterator[Record]:
     """Read records written by :func:`write_jsonl`; a bad line raises naming file and line."""
-    from .errors import FormatError
-
     path = Path(path)
     with path.open(encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):

@@ -127,9 +127,16 @@ class _Builder:
             added += 1
         return added
 
-    def put(self, kind: str, cx, cy, size, theta, cls=None, **kw) -> Thing:
-        """Draw one object at a given spot (rows, grids) and mark the spot taken."""
-        self.placer.take(cx, cy, RADIUS[kind] * size)
+    def put(self, kind: str, cx, cy, size, theta, cls=None, along: float = 0.0, **kw) -> Thing:
+        """Draw one object at a given spot (rows, grids) and mark the spot taken: a disc, or for
+        long thin things (a jetty, a terminal) a row of discs of radius ``along``."""
+        if along:
+            for t in np.linspace(-0.5, 0.5, max(2, int(size / along))):
+                self.placer.take(
+                    cx + math.cos(theta) * t * size, cy + math.sin(theta) * t * size, along
+                )
+        else:
+            self.placer.take(cx, cy, RADIUS[kind] * size)
         thing = DRAW[kind](
             self.c, self.rng, cx, cy, size, theta, len(self.things) + 1, cls=cls, **kw
         )
@@ -219,10 +226,11 @@ def _airport(rng, S, masks):
     terminal = rng.random() < 0.7
     if terminal:
         tx, ty = acx - s * side * apron_w * 0.4, acy + c * side * apron_w * 0.4
-        b.put("building", tx, ty, S * rng.uniform(0.45, 0.6), theta, aspect=0.12)
+        length = S * rng.uniform(0.45, 0.6)
+        b.put("building", tx, ty, length, theta, aspect=0.12, along=length * 0.08)
     on_apron = lambda x, y: _inside_rect(x, y, acx, acy, 3 * S, apron_w, theta, 7)  # noqa: E731
     n = int(rng.integers(2, 9) * _area(S) ** 0.8)
-    b.add("plane", max(n, 1), (18, 26) if S <= 160 else (20, 30), ok=on_apron, tries=150)
+    b.add("plane", max(n, 1), (15, 23) if S <= 160 else (20, 30), ok=on_apron, tries=150)
     b.add("small vehicle", int(rng.integers(0, 4)), (6, 8), ok=on_apron)
     b.facts.update(runway=_orientation(theta), terminal=terminal)
     return b
@@ -248,17 +256,14 @@ def _port(rng, S, masks):
         mid = shore + into * pier_len / 2
         cx, cy = (mid, along) if vertical else (along, mid)
         theta = 0.0 if vertical else math.pi / 2
-        b.put("harbor", cx, cy, pier_len, theta)
-        for t in np.linspace(-0.5, 0.5, 6):  # keep ships off the jetty, not off its whole disc
-            b.placer.take(
-                cx + math.cos(theta) * t * pier_len, cy + math.sin(theta) * t * pier_len, 4
-            )
+        b.put("harbor", cx, cy, pier_len, theta, along=4)
     n = int(rng.integers(1, 7) * _area(S) ** 0.8)
     b.add(
         "ship",
-        n,
-        (14, 28),
+        max(n, 1),
+        (14, 24) if S <= 160 else (14, 28),
         ok=lambda x, y: _on_side(x, y, side, S, frac * 0.9),
+        tries=150,
         theta=lambda: (
             (0.0 if vertical else math.pi / 2) + rng.normal(0, 0.3) + math.pi * rng.integers(2)
         ),
@@ -308,7 +313,7 @@ def _storage_tanks(rng, S, masks):
     b = _Builder("StorageTanks", rng, S, str(rng.choice(["concrete", "soil"])), masks)
     for _ in range(int(rng.integers(1, 3) * _area(S))):
         size = rng.uniform(11, 20)
-        nx, ny = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        nx, ny = int(rng.integers(2, 4)), int(rng.integers(1, 4))
         x0, y0 = rng.uniform(size, S - size * nx * 1.3), rng.uniform(size, S - size * ny * 1.3)
         for i in range(nx):
             for j in range(ny):
