@@ -21,6 +21,7 @@ reproduce: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_datasets.py
+	$(BIN)/python benchmarks/bench_contours.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check rsclip_utils tests benchmarks notebooks

@@ -95,7 +95,14 @@ def run(
             pm.execute_notebook(
                 str(nb),
                 str(executed / nb.name),
-                parameters={"PROFILE": profile, "RUN_DIR": str(run_dir), "SEED": seed},
+                # INTERACTIVE=False: no widgets headless, they can stall nbclient
+                # (jupyter/nbconvert#1921, jupyter/nbclient#312)
+                parameters={
+                    "PROFILE": profile,
+                    "RUN_DIR": str(run_dir),
+                    "SEED": seed,
+                    "INTERACTIVE": False,
+                },
                 kernel_name="python3",
                 language="python",
                 cwd=str(nb.parent),

@@ -143,3 +143,134 @@ def box_sizes(records: Sequence[Record]) -> np.ndarray:
         ],
         dtype=float,
     )
+
+
+ARROWS = {
+    0: (1, 0),
+    1: (1, -1),
+    2: (0, -1),
+    3: (-1, -1),
+    4: (-1, 0),
+    5: (-1, 1),
+    6: (0, 1),
+    7: (1, 1),
+}
+
+
+def label_grid(
+    ax,
+    labels: np.ndarray,
+    pixel=None,
+    direction: int | None = None,
+    title: str = "",
+    numbers: bool = True,
+    fontsize: int = 7,
+):
+    """A small (padded) label image cell by cell: 0 white, 1 grey, +NBD in colour, -NBD in a
+    darker shade, optionally the current pixel boxed and the step direction as an arrow.
+    ``pixel`` is in image coordinates (the padding frame is at -1). Introduced in notebook 01."""
+    h, w = labels.shape
+    rgb = np.ones((h, w, 3))
+    rgb[labels == 1] = (0.75, 0.75, 0.75)
+    for v in np.unique(np.abs(labels[(labels != 0) & (labels != 1)])):
+        c = np.array(PALETTE[int(v) % len(PALETTE)])
+        rgb[labels == v] = c
+        rgb[labels == -v] = c * 0.6
+    ax.imshow(rgb, extent=(-1.5, w - 1.5, h - 1.5, -1.5), interpolation="nearest")
+    ax.set_xticks(range(-1, w - 1))
+    ax.set_yticks(range(-1, h - 1))
+    ax.tick_params(labelsize=5, length=0)
+    ax.set_xticks(np.arange(-1.5, w - 1.5), minor=True)
+    ax.set_yticks(np.arange(-1.5, h - 1.5), minor=True)
+    ax.grid(which="minor", color="white", linewidth=0.5)
+    if numbers:
+        for (yy, xx), v in np.ndenumerate(labels):
+            if v not in (0, 1):
+                ax.text(xx - 1, yy - 1, str(v), ha="center", va="center", fontsize=fontsize)
+    if pixel is not None:
+        x, y = pixel
+        ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2))
+        if direction is not None and direction >= 0:
+            dx, dy = ARROWS[direction]
+            ax.annotate(
+                "",
+                xy=(x + 0.8 * dx, y + 0.8 * dy),
+                xytext=(x, y),
+                arrowprops={"arrowstyle": "->", "color": "red", "linewidth": 1.5},
+            )
+    ax.set_title(title, fontsize=8)
+
+
+def hierarchy_tree(ax, hierarchy: np.ndarray, names: Sequence[str] | None = None):
+    """The contour tree of an OpenCV-style hierarchy ``[next, prev, first_child, parent]``:
+    one node per contour, children below their parent, siblings in output order."""
+    h = hierarchy.reshape(-1, 4)
+    n = len(h)
+    depth = np.zeros(n, int)
+    for i in range(n):
+        j = i
+        while h[j, 3] >= 0:
+            depth[i] += 1
+            j = h[j, 3]
+    x_of, next_x = {}, [0.0]
+
+    def place(i):
+        child = h[i, 2]
+        kids = []
+        while child >= 0:
+            kids.append(child)
+            place(child)
+            child = h[child, 0]
+        if kids:
+            x_of[i] = float(np.mean([x_of[k] for k in kids]))
+        else:
+            x_of[i] = next_x[0]
+            next_x[0] += 1
+
+    roots = [i for i in range(n) if h[i, 3] < 0 and h[i, 1] < 0]
+    r = roots[0] if roots else None
+    while r is not None and r >= 0:
+        place(r)
+        r = h[r, 0]
+    for i in range(n):
+        if h[i, 3] >= 0:
+            ax.plot([x_of[i], x_of[h[i, 3]]], [-depth[i], -depth[h[i, 3]]], color="grey", zorder=1)
+    for i in range(n):
+        ax.scatter([x_of[i]], [-depth[i]], s=380, color=PALETTE[i % len(PALETTE)], zorder=2)
+        ax.text(
+            x_of[i],
+            -depth[i],
+            names[i] if names else str(i),
+            ha="center",
+            va="center",
+            fontsize=7,
+            zorder=3,
+        )
+    ax.set_ylim(-depth.max() - 0.6, 0.6)
+    ax.set_xlim(-0.7, max(next_x[0] - 0.3, 0.7))
+    ax.axis("off")
+
+
+def draw_contours(
+    ax, image: np.ndarray, contours, title: str = "", points: bool = False, cmap: str = "gray"
+):
+    """An image with contours (OpenCV layout, (n, 1, 2) arrays) drawn over it, each in a colour
+    and numbered at its first point."""
+    ax.imshow(image, cmap=cmap, interpolation="nearest")
+    for k, c in enumerate(contours):
+        pts = c.reshape(-1, 2)
+        closed = np.vstack([pts, pts[:1]])
+        colour = PALETTE[k % len(PALETTE)]
+        ax.plot(closed[:, 0], closed[:, 1], color=colour, linewidth=1.5)
+        if points:
+            ax.scatter(pts[:, 0], pts[:, 1], s=14, color=colour, zorder=3)
+        ax.text(
+            pts[0, 0],
+            pts[0, 1],
+            str(k),
+            color="black",
+            fontsize=7,
+            bbox={"facecolor": colour, "edgecolor": "none", "pad": 1},
+        )
+    ax.set_title(title, fontsize=8)
+    ax.axis("off")

@@ -26,7 +26,9 @@ def test_committed_without_outputs_and_with_literal_parameters(path):
     cell = parameters_cell(nb)
     assert cell is not None, "a code cell tagged 'parameters'"
     assert non_literal_statements(cell.source) == []
-    assert {"PROFILE", "RUN_DIR", "SEED"} <= set(cell.source.replace("=", " ").split())
+    assert {"PROFILE", "RUN_DIR", "SEED", "INTERACTIVE"} <= set(
+        cell.source.replace("=", " ").split()
+    )
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     headings = [c.source for c in nb.cells if c.cell_type == "markdown"]
     assert any("## Summary" in h for h in headings) and any("## Exercises" in h for h in headings)

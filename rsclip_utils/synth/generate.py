@@ -742,7 +742,7 @@ def generate_embedded(
     metas = []
     if workers > 1:
         # "spawn", not fork: forking a process that runs threads (a Jupyter kernel's ZMQ
-        # threads) can leave the kernel's output channel stuck
+        # threads) is unsafe; the workers import only this module
         with get_context("spawn").Pool(workers) as pool:
             for meta in pool.imap(_run, args, chunksize=4):
                 metas.append(meta)
