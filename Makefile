@@ -22,6 +22,7 @@ reproduce: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_datasets.py
 	$(BIN)/python benchmarks/bench_contours.py
+	$(BIN)/python benchmarks/bench_m2b.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check rsclip_utils tests benchmarks notebooks

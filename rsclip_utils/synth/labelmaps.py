@@ -30,7 +30,7 @@ def random_label_map(
     for _ in range(components):
         value = int(rng.integers(1, classes + 1))
         cx, cy = rng.uniform(0, w), rng.uniform(0, h)
-        r = rng.uniform(3, max_extent / 2)
+        r = rng.uniform(min(3.0, max_extent / 4), max(max_extent / 2, 1.0))
         shape = rng.integers(3)
         if shape == 0:
             e = rng.uniform(0.4, 1.0)

@@ -282,7 +282,8 @@ def _parking(rng, S, masks):
     b = _Builder("Parking", rng, S, "asphalt", masks, variation=8)
     horizontal = rng.random() < 0.5
     car = rng.uniform(7, 9)
-    pitch = car * 0.75
+    tight = rng.random() < 0.2  # cars side by side, touching: one blob for Mask-to-Box
+    pitch = car * (0.46 if tight else 0.75)
     row_gap = car * 2.6
     fill = rng.uniform(0.35, 0.95)
     n_rows = int((S - 8) // row_gap)
@@ -302,10 +303,10 @@ def _parking(rng, S, masks):
                     + math.pi * rng.integers(2)
                     + rng.normal(0, 0.04)
                 )
-                if b.placer.free(cx, cy, car * 0.3, gap=-1):
-                    b.put("small vehicle", cx, cy, car, theta)
+                if b.placer.free(cx, cy, car * 0.2, gap=-1):
+                    b.put("small vehicle", cx, cy, car, theta, along=car * 0.2)
     b.add("large vehicle", int(rng.integers(0, 3)), (12, 16))
-    b.facts.update(rows="horizontal" if horizontal else "vertical", fill=fill)
+    b.facts.update(rows="horizontal" if horizontal else "vertical", fill=fill, tight=tight)
     return b
 
 
