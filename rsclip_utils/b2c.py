@@ -41,6 +41,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .records import ObjectAnnotation, Record
+from .text import NUMBER_WORDS, plural, with_article
 
 # Source label (lower case, '-' and '_' as spaces) -> caption name. Labels not listed are used as
 # they come after that normalisation ("small-vehicle" -> "small vehicle").
@@ -63,15 +64,6 @@ CLASS_NAMES = {
     # ISPRS (via Mask-to-Box)
     "impervious surface": "impervious surface",
 }
-IRREGULAR_PLURALS = {
-    "person": "people",
-    "people": "people",
-    "aircraft": "aircraft",
-    "man": "men",
-    "woman": "women",
-    "child": "children",
-    "sheep": "sheep",
-}
 
 
 def normalise_label(label: str) -> str:
@@ -80,26 +72,6 @@ def normalise_label(label: str) -> str:
     ``storage tank``."""
     key = re.sub(r"\s+", " ", re.sub(r"[-_]", " ", label)).strip().lower()
     return CLASS_NAMES.get(key, key)
-
-
-def plural(noun: str) -> str:
-    """English plural of a (possibly multi-word) noun: the last word changes."""
-    head, _, last = noun.rpartition(" ")
-    if last.lower() in IRREGULAR_PLURALS:
-        last = IRREGULAR_PLURALS[last.lower()]
-    elif re.search(r"(s|x|z|ch|sh)$", last):
-        last += "es"
-    elif re.search(r"[^aeiou]y$", last):
-        last = last[:-1] + "ies"
-    else:
-        last += "s"
-    return f"{head} {last}" if head else last
-
-
-def with_article(noun: str) -> str:
-    """``a ship``, ``an airplane``, ``an expressway service area``, ``a T-junction``."""
-    vowel = noun[0].lower() in "aeiou" and not noun.lower().startswith(("uni", "use", "eu"))
-    return ("an " if vowel else "a ") + noun
 
 
 @dataclass(frozen=True)
@@ -142,19 +114,6 @@ class B2CConfig:
 
 
 DEFAULT_CONFIG = B2CConfig()
-NUMBER_WORDS = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-]
 
 
 def _count_phrase(name: str, n: int, stuff: bool, cfg: B2CConfig, rng: random.Random) -> str:
@@ -414,3 +373,20 @@ def write_manifest(
         writer.writerow(MANIFEST_COLUMNS)
         writer.writerows(manifest_rows(records, seed, config, report, check_images, progress))
     return report
+
+
+__all__ = [
+    "B2CConfig",
+    "CLASS_NAMES",
+    "DEFAULT_CONFIG",
+    "box_to_captions",
+    "captions_for_record",
+    "normalise_label",
+    "plural",
+    "with_article",
+    "token_count",
+    "write_manifest",
+    "manifest_rows",
+    "ManifestReport",
+    "NUMBER_WORDS",
+]

@@ -14,19 +14,7 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-NUMBER_WORDS = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-]
+from ..text import NUMBER_WORDS, with_article
 
 # caption key -> (singular, plural) per object kind; two wordings where people use both
 NOUNS = {
@@ -225,15 +213,11 @@ class _Missing(dict):
         raise KeyError(key)
 
 
-def _article(phrase: str) -> str:
-    return ("an " if phrase[0] in "aeiou" else "a ") + phrase
-
-
 def quantity(n: int, singular: str, plural: str, rng, colour: str | None = None) -> str:
     """A way people say "n of these": 'a plane', 'two white planes', '5 cars', 'many ships'."""
     adj = f"{colour} " if colour and rng.random() < 0.4 else ""
     if n == 1:
-        return _article(adj + singular) if rng.random() < 0.8 else f"one {adj}{singular}"
+        return with_article(adj + singular) if rng.random() < 0.8 else f"one {adj}{singular}"
     if n > 10:
         q = ["many", "lots of", "a large number of", "dozens of", "a lot of"][rng.integers(5)]
         return f"{q} {adj}{plural}"
@@ -272,7 +256,7 @@ def _context(scene, rng, size: int) -> dict:
     ctx: dict = {}
     name = SCENE_NOUNS.get(scene.kind, [scene.kind.lower()])
     ctx["scene"] = name[rng.integers(len(name))]
-    ctx["a_scene"] = _article(ctx["scene"])
+    ctx["a_scene"] = with_article(ctx["scene"])
     groups = defaultdict(list)
     for t in scene.things:
         groups[t.kind].append(t)

@@ -1,0 +1,52 @@
+"""Small English helpers shared by the caption writers: number words, plurals, articles.
+
+Introduced in notebook 00 (the embedded RET captions); Box-to-Caption (03) and the counting
+evaluation (06) use them too.
+"""
+
+from __future__ import annotations
+
+import re
+
+NUMBER_WORDS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+]
+IRREGULAR_PLURALS = {
+    "person": "people",
+    "people": "people",
+    "aircraft": "aircraft",
+    "man": "men",
+    "woman": "women",
+    "child": "children",
+    "sheep": "sheep",
+}
+
+
+def plural(noun: str) -> str:
+    """English plural of a (possibly multi-word) noun: the last word changes."""
+    head, _, last = noun.rpartition(" ")
+    if last.lower() in IRREGULAR_PLURALS:
+        last = IRREGULAR_PLURALS[last.lower()]
+    elif re.search(r"(s|x|z|ch|sh)$", last):
+        last += "es"
+    elif re.search(r"[^aeiou]y$", last):
+        last = last[:-1] + "ies"
+    else:
+        last += "s"
+    return f"{head} {last}" if head else last
+
+
+def with_article(noun: str) -> str:
+    """``a ship``, ``an airplane``, ``an expressway service area``, ``a T-junction``."""
+    vowel = noun[0].lower() in "aeiou" and not noun.lower().startswith(("uni", "use", "eu"))
+    return ("an " if vowel else "a ") + noun
