@@ -1,0 +1,401 @@
+"""Continual pretraining as in RemoteCLIP (section IV-A): symmetric InfoNCE with a learned
+temperature, Adam with linear warm-up and cosine decay, automatic mixed precision on GPUs, the
+paper's augmentations. Introduced in notebook 05.
+
+One loop for one process and for many: under ``torchrun`` it runs with DDP, and the features of
+every rank are gathered *with gradient*, so each rank's loss sees the negatives of the whole
+global batch and the summed gradient equals that of one process on the full batch (tested with
+two CPU processes on gloo).
+
+    python -m rsclip_utils.training --manifest runs/default/manifest_dedup.tsv --out runs/x
+    torchrun --nproc_per_node=4 -m rsclip_utils.training --manifest ... --model ViT-B-32 \\
+        --pretrained openai --batch-size 64 --lr 4e-5 --precision amp
+
+Determinism: the order of the data is a permutation drawn from (seed, epoch), each sample's
+augmentation from (seed, epoch, index), and no layer is random (no dropout), so a run that is
+interrupted and resumed from its latest checkpoint reproduces the losses of an uninterrupted run
+on the CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import os
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from tqdm.auto import tqdm
+
+from .models import create_model
+
+PRECISIONS = ("fp32", "amp", "amp_bf16")
+LOG_COLUMNS = ("step", "epoch", "loss", "accuracy", "lr", "logit_scale", "images_per_s",
+               "skipped_steps")
+
+
+def infonce_loss(image_features: torch.Tensor, text_features: torch.Tensor,
+                 logit_scale: torch.Tensor) -> torch.Tensor:
+    """Symmetric InfoNCE (CLIP's loss), written out.
+
+    With L2-normalised features, ``logits[i, j] = scale * <image_i, text_j>``; the pair on the
+    diagonal is the positive, every other entry of its row (image -> texts) and of its column
+    (text -> images) a negative. The loss is the mean of the two cross-entropies."""
+    logits_per_image = logit_scale * image_features @ text_features.T  # row i: image i vs texts
+    logits_per_text = logit_scale * text_features @ image_features.T   # row j: text j vs images
+    targets = torch.arange(len(logits_per_image), device=logits_per_image.device)
+    image_to_text = -F.log_softmax(logits_per_image, dim=1)[targets, targets].mean()
+    text_to_image = -F.log_softmax(logits_per_text, dim=1)[targets, targets].mean()
+    return (image_to_text + text_to_image) / 2
+
+
+class _GatherWithGrad(torch.autograd.Function):
+    """all_gather whose backward returns to each rank the gradient of its own slice, summed over
+    the ranks (each rank's loss uses every slice)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        parts = [torch.empty_like(x) for _ in range(torch.distributed.get_world_size())]
+        torch.distributed.all_gather(parts, x.contiguous())
+        ctx.rank, ctx.rows = torch.distributed.get_rank(), x.shape[0]
+        return torch.cat(parts, dim=0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.contiguous().clone()
+        torch.distributed.all_reduce(grad)
+        return grad[ctx.rank * ctx.rows:(ctx.rank + 1) * ctx.rows]
+
+
+def gather_with_grad(features: torch.Tensor) -> torch.Tensor:
+    """Every rank's features, concatenated in rank order, keeping the gradient path to this
+    rank's own part (one process: the features themselves)."""
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+        return features
+    return _GatherWithGrad.apply(features)
+
+
+def lr_at(step: int, total: int, warmup: int, base_lr: float) -> float:
+    """Linear warm-up to ``base_lr`` over ``warmup`` steps, then cosine decay to 0 at ``total``."""
+    if step < warmup:
+        return base_lr * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.5 * base_lr * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+# --- data ------------------------------------------------------------------------------------
+
+def paper_augment(image: Image.Image, size: int, rng: random.Random,
+                  scale: tuple[float, float] = (0.6, 1.0)) -> Image.Image:
+    """The paper's augmentations: a random crop resized to the input size, a horizontal flip,
+    a rotation by 0, 90, 180 or 270 degrees (top-down images have no "up")."""
+    w, h = image.size
+    for _ in range(10):
+        area = w * h * rng.uniform(*scale)
+        aspect = math.exp(rng.uniform(math.log(3 / 4), math.log(4 / 3)))
+        cw, ch = int(round(math.sqrt(area * aspect))), int(round(math.sqrt(area / aspect)))
+        if 0 < cw <= w and 0 < ch <= h:
+            x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
+            break
+    else:
+        cw, ch, x, y = w, h, 0, 0
+    out = image.crop((x, y, x + cw, y + ch)).resize((size, size), Image.Resampling.BICUBIC)
+    if rng.random() < 0.5:
+        out = out.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    k = rng.randrange(4)
+    if k:
+        out = out.transpose((Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_180,
+                             Image.Transpose.ROTATE_270)[k - 1])
+    return out
+
+
+class ManifestDataset(torch.utils.data.Dataset):
+    """(image tensor, token ids, index) per manifest row; the augmentation of row ``i`` in epoch
+    ``e`` is drawn from (seed, e, i), so it is the same in any process and after a resume."""
+
+    def __init__(self, manifest: str | Path, size: int, mean, std, tokenizer, seed: int = 0,
+                 augment: bool = True):
+        with Path(manifest).open(encoding="utf-8", newline="") as f:
+            reader = csv.DictReader(f, delimiter="\t")
+            if not {"filepath", "title"} <= set(reader.fieldnames or ()):
+                raise ValueError(f"{manifest}: header {reader.fieldnames} lacks filepath/title")
+            rows = [(r["filepath"], r["title"]) for r in reader]
+        if not rows:
+            raise ValueError(f"{manifest}: no rows")
+        self.paths, self.captions = zip(*rows)
+        self.size, self.seed, self.augment, self.epoch = size, seed, augment, 0
+        self.mean = torch.tensor(mean).view(3, 1, 1)
+        self.std = torch.tensor(std).view(3, 1, 1)
+        self.tokenizer = tokenizer
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int):
+        with Image.open(self.paths[i]) as im:
+            image = im.convert("RGB")
+        if self.augment:
+            image = paper_augment(image, self.size, random.Random(f"{self.seed}/{self.epoch}/{i}"))
+        else:
+            image = image.resize((self.size, self.size), Image.Resampling.BICUBIC)
+        x = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
+        x = x.view(self.size, self.size, 3).permute(2, 0, 1).float() / 255
+        return (x - self.mean) / self.std, self.tokenizer([self.captions[i]])[0], i
+
+
+def epoch_batches(n: int, global_batch: int, seed: int, epoch: int) -> list[list[int]]:
+    """The global batches of an epoch: a permutation drawn from (seed, epoch), cut in full
+    batches (the last partial one is dropped)."""
+    g = torch.Generator().manual_seed(seed * 100_003 + epoch)
+    perm = torch.randperm(n, generator=g).tolist()
+    return [perm[k:k + global_batch] for k in range(0, n - global_batch + 1, global_batch)]
+
+
+# --- the loop -------------------------------------------------------------------------------
+
+@dataclass
+class TrainConfig:
+    """Everything a run depends on (saved in each checkpoint)."""
+
+    manifest: str
+    out: str
+    model: str = "rsclip-tiny"
+    pretrained: str | None = None
+    steps: int = 200
+    batch_size: int = 64          # per process
+    lr: float = 5e-4
+    warmup: int = 20
+    weight_decay: float = 0.0     # Adam, as the paper; > 0 gives AdamW
+    betas: tuple[float, float] = (0.9, 0.98)
+    eps: float = 1e-6
+    precision: str = "auto"       # auto: amp on CUDA, fp32 on CPU
+    seed: int = 0
+    workers: int = 0
+    checkpoint_every: int = 100
+    log_every: int = 1
+    augment: bool = True
+    device: str = "auto"
+    resume: bool = False
+    stop_after: int | None = None  # stop early at this step (to test resuming)
+    grads_out: str | None = None   # save loss and gradients of the first step (DDP test)
+    progress: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def _dist() -> tuple[int, int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not torch.distributed.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        torch.distributed.init_process_group(backend)
+    rank = torch.distributed.get_rank() if world > 1 else 0
+    return rank, world, int(os.environ.get("LOCAL_RANK", "0"))
+
+
+def _atomic_save(obj, path: Path) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _param_groups(model: torch.nn.Module, weight_decay: float):
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        flat = p.ndim < 2 or "bn" in name or "ln" in name or "bias" in name or "logit_scale" in name
+        (no_decay if flat else decay).append(p)
+    return [{"params": no_decay, "weight_decay": 0.0},
+            {"params": decay, "weight_decay": weight_decay}]
+
+
+@dataclass
+class TrainResult:
+    """Where the run wrote its log and checkpoint, and the last logged numbers."""
+
+    log: Path
+    checkpoint: Path
+    steps: int
+    last_loss: float
+    skipped_steps: int
+    images_per_s: float
+
+
+def train(cfg: TrainConfig) -> TrainResult:
+    """Run (or resume) a training run; see the module docstring."""
+    rank, world, local_rank = _dist()
+    if cfg.device == "auto":
+        device = torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
+    else:
+        device = torch.device(cfg.device)
+    precision = cfg.precision
+    if precision == "auto":
+        precision = "amp" if device.type == "cuda" else "fp32"
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision {precision!r} is not one of {PRECISIONS} or 'auto'")
+    if precision != "fp32" and device.type != "cuda":
+        raise ValueError(f"precision {precision} needs a CUDA device; use fp32 on {device}")
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    bundle = create_model(cfg.model, cfg.pretrained, device=str(device))
+    model = bundle.model
+    size = model.visual.image_size
+    size = size[0] if isinstance(size, (tuple, list)) else size
+    mean = getattr(model.visual, "image_mean", None) or (0.48145466, 0.4578275, 0.40821073)
+    std = getattr(model.visual, "image_std", None) or (0.26862954, 0.26130258, 0.27577711)
+    data = ManifestDataset(cfg.manifest, size, mean, std, bundle.tokenizer, cfg.seed, cfg.augment)
+    global_batch = cfg.batch_size * world
+    steps_per_epoch = len(data) // global_batch
+    if steps_per_epoch == 0:
+        raise ValueError(f"{len(data)} rows are fewer than one global batch of {global_batch}")
+    optimizer = torch.optim.AdamW(_param_groups(model, cfg.weight_decay), lr=cfg.lr,
+                                  betas=tuple(cfg.betas), eps=cfg.eps)
+    scaler = torch.amp.GradScaler("cuda") if precision == "amp" else None
+    step, skipped = 0, 0
+    latest = out / "latest.pt"
+    log_path = out / "train_log.csv"
+    if cfg.resume and latest.is_file():
+        ckpt = torch.load(latest, map_location="cpu", weights_only=True)
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        if scaler is not None and ckpt.get("scaler"):
+            scaler.load_state_dict(ckpt["scaler"])
+        step, skipped = int(ckpt["step"]), int(ckpt.get("skipped_steps", 0))
+        if rank == 0 and log_path.is_file():  # forget rows written after that checkpoint
+            with log_path.open() as f:
+                rows = [r for r in csv.DictReader(f) if int(r["step"]) <= step]
+            with log_path.open("w", newline="") as f:
+                w = csv.DictWriter(f, LOG_COLUMNS)
+                w.writeheader()
+                w.writerows(rows)
+    elif rank == 0:
+        with log_path.open("w", newline="") as f:
+            csv.writer(f).writerow(LOG_COLUMNS)
+    ddp = world > 1
+    net = (torch.nn.parallel.DistributedDataParallel(
+        model, device_ids=[device.index] if device.type == "cuda" else None) if ddp else model)
+    autocast_dtype = {"amp": torch.float16, "amp_bf16": torch.bfloat16}.get(precision)
+    bar = tqdm(total=cfg.steps, initial=step, desc="train", unit="step",
+               disable=not cfg.progress or rank != 0)
+    last_loss, speed = float("nan"), 0.0
+    stop = min(cfg.steps, cfg.stop_after or cfg.steps)
+
+    def save():
+        if rank == 0:
+            _atomic_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                          "scaler": scaler.state_dict() if scaler else None, "step": step,
+                          "skipped_steps": skipped, "config": asdict(cfg)}, latest)
+
+    while step < stop:
+        epoch, position = divmod(step, steps_per_epoch)
+        data.epoch = epoch
+        batches = epoch_batches(len(data), global_batch, cfg.seed, epoch)[position:]
+        local = [b[rank * cfg.batch_size:(rank + 1) * cfg.batch_size] for b in batches]
+        loader = torch.utils.data.DataLoader(data, batch_sampler=local, num_workers=cfg.workers)
+        for images, texts, _ in loader:
+            if step >= stop:
+                break
+            start = time.perf_counter()
+            lr = lr_at(step, cfg.steps, cfg.warmup, cfg.lr)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            images, texts = images.to(device, non_blocking=True), texts.to(device)
+            amp = autocast_dtype is not None
+            with torch.autocast(device.type, dtype=autocast_dtype, enabled=amp):
+                image_features, text_features, scale = net(images, texts)[:3]
+                all_images = gather_with_grad(image_features)
+                all_texts = gather_with_grad(text_features)
+                loss = infonce_loss(all_images.float(), all_texts.float(), scale.float())
+            optimizer.zero_grad(set_to_none=True)
+            finite = bool(torch.isfinite(loss))
+            if not finite:  # every rank sees the same loss, so every rank skips together
+                skipped += 1
+            elif scaler is not None:
+                scaler.scale(loss).backward()
+                before = scaler.get_scale()
+                scaler.step(optimizer)
+                scaler.update()
+                skipped += int(scaler.get_scale() < before)  # inf/nan gradients: step skipped
+            else:
+                loss.backward()
+                if cfg.grads_out and step == 0 and rank == 0:
+                    torch.save({"loss": loss.detach(), "grads": {
+                        n: p.grad.detach().clone() for n, p in model.named_parameters()
+                        if p.grad is not None}}, cfg.grads_out)
+                optimizer.step()
+            with torch.no_grad():
+                model.logit_scale.clamp_(0, math.log(100))
+                accuracy = (all_images @ all_texts.T).argmax(1).eq(
+                    torch.arange(len(all_images), device=device)).float().mean().item()
+            step += 1
+            speed = global_batch / (time.perf_counter() - start)
+            last_loss = loss.item()
+            if rank == 0 and (step % cfg.log_every == 0 or step == stop):
+                with log_path.open("a", newline="") as f:
+                    csv.writer(f).writerow([step, epoch, f"{last_loss:.6f}", f"{accuracy:.4f}",
+                                            f"{lr:.3e}", f"{model.logit_scale.exp().item():.4f}",
+                                            f"{speed:.1f}", skipped])
+            bar.update()
+            bar.set_postfix(loss=f"{last_loss:.3f}")
+            if step % cfg.checkpoint_every == 0 or step == stop:
+                save()
+    bar.close()
+    if ddp:
+        torch.distributed.barrier()
+    return TrainResult(log_path, latest, step, last_loss, skipped, speed)
+
+
+def read_log(path: str | Path) -> dict[str, list[float]]:
+    """The training log as columns of numbers."""
+    with Path(path).open() as f:
+        rows = list(csv.DictReader(f))
+    return {k: [float(r[k]) for r in rows] for k in LOG_COLUMNS}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rsclip_utils.training",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--manifest", required=True)
+    parser.add_argument("--out", required=True, help="run folder: log and checkpoints")
+    parser.add_argument("--model", default="rsclip-tiny")
+    parser.add_argument("--pretrained", default=None)
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, default=64, help="per process")
+    parser.add_argument("--lr", type=float, default=5e-4)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--wd", type=float, default=0.0)
+    parser.add_argument("--precision", default="auto", choices=("auto",) + PRECISIONS)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--checkpoint-every", type=int, default=100)
+    parser.add_argument("--no-augment", action="store_true")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--resume", action="store_true", help="continue from <out>/latest.pt")
+    parser.add_argument("--stop-after", type=int, default=None)
+    parser.add_argument("--grads-out", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--quiet", action="store_true")
+    a = parser.parse_args(argv)
+    result = train(TrainConfig(
+        manifest=a.manifest, out=a.out, model=a.model, pretrained=a.pretrained, steps=a.steps,
+        batch_size=a.batch_size, lr=a.lr, warmup=a.warmup, weight_decay=a.wd,
+        precision=a.precision, seed=a.seed, workers=a.workers,
+        checkpoint_every=a.checkpoint_every, augment=not a.no_augment, device=a.device,
+        resume=a.resume, stop_after=a.stop_after, grads_out=a.grads_out, progress=not a.quiet))
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(f"{result.steps} steps, last loss {result.last_loss:.4f}, "
+              f"skipped {result.skipped_steps}, log {result.log}, checkpoint {result.checkpoint}")
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
