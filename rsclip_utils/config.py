@@ -34,6 +34,20 @@ class SynthSpec:
 
 
 @dataclass(frozen=True)
+class TrainSpec:
+    """The continual-pretraining run of a profile (notebook 05)."""
+
+    model: str = "rsclip-tiny"
+    pretrained: str | None = None
+    steps: int = 400
+    batch_size: int = 64
+    lr: float = 5e-4
+    warmup: int = 40
+    precision: str = "auto"  # amp on CUDA, fp32 on CPU
+    workers: int = 0
+
+
+@dataclass(frozen=True)
 class Profile:
     """A named set of choices the notebooks derive everything else from."""
 
@@ -41,6 +55,7 @@ class Profile:
     description: str
     synth: SynthSpec
     cell_timeout_s: int
+    train: TrainSpec = TrainSpec()
 
 
 _DEFAULT_SYNTH = SynthSpec(
@@ -69,18 +84,24 @@ PROFILES = {
             planted_duplicates=14,
         ),
         cell_timeout_s=600,
+        train=TrainSpec(steps=30, batch_size=32, warmup=5),
     ),
     "default": Profile(
         "default",
         "embedded set large enough to learn, CPU: the main job, <= 15 min on 2 cores",
         _DEFAULT_SYNTH,
         cell_timeout_s=1800,
+        train=TrainSpec(steps=400, batch_size=64, warmup=40),
     ),
     "paper": Profile(
         "paper",
         "real datasets and OpenAI / RemoteCLIP weights on a GPU (Colab)",
         _DEFAULT_SYNTH,  # the embedded sets still serve the offline comparisons
         cell_timeout_s=4 * 3600,
+        # the paper's ViT-B-32 recipe (section IV-A): lr 4e-5, batch 256, 108,215 steps; the
+        # warm-up length is not given (2,000 steps here, open_clip's 10,000 default is long)
+        train=TrainSpec(model="ViT-B-32", pretrained="openai", steps=108_215, batch_size=256,
+                        lr=4e-5, warmup=2000, precision="amp", workers=8),
     ),
 }
 
