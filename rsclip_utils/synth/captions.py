@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from ..text import NUMBER_WORDS, with_article
+from ..text import NUMBER_WORDS, plural, with_article
 
 # caption key -> (singular, plural) per object kind; two wordings where people use both
 NOUNS = {
@@ -222,9 +222,9 @@ def quantity(n: int, singular: str, plural: str, rng, colour: str | None = None)
         q = ["many", "lots of", "a large number of", "dozens of", "a lot of"][rng.integers(5)]
         return f"{q} {adj}{plural}"
     form = rng.random()
-    if form < 0.4:
+    if form < 0.6:
         q = NUMBER_WORDS[n]
-    elif form < 0.65:
+    elif form < 0.75:
         q = str(n)
     elif n <= 3:
         q = ["two", "a few", "several"][min(n - 2 + int(rng.integers(2)), 2)]
@@ -354,10 +354,15 @@ def scene_captions(scene, rng: np.random.Generator, size: int, n: int = 5) -> li
     return out
 
 
+COUNT_NOUNS = {"plane": "airplane", "ship": "ship", "storage tank": "storage tank",
+               "small vehicle": "small vehicle", "building": "building"}
+
+
 def count_caption(category: str, count: int) -> str:
-    """The COUNT set's caption, numbers as words (counting rewrites them one..ten)."""
-    _, wordings = NOUNS[category]
-    singular, plural = wordings[0]
-    noun = singular if count == 1 else plural
+    """The COUNT set's caption, numbers as words (counting rewrites them one..ten), with the
+    class nouns Box-to-Caption uses ("airplane", "small vehicle"), in its counting sentence."""
+    noun = COUNT_NOUNS[category]
+    if count != 1:
+        noun = plural(noun)
     verb = "is" if count == 1 else "are"
     return f"there {verb} {NUMBER_WORDS[count]} {noun} in the picture ."

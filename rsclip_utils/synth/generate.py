@@ -52,7 +52,7 @@ from .scenes import (
     render_scene,
 )
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 5
 STRONG_EVERY = 5  # every fifth planted copy is a strong one
 SENTINEL = ".rsclip_embedded"
 SUBSET_CODES = {"ret": 1, "dota": 2, "voc": 3, "loveda": 4, "isaid": 5, "cls": 6, "count": 7}

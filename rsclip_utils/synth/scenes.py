@@ -600,10 +600,38 @@ def render_scene(kind: str, rng: np.random.Generator, size: int, masks: bool = F
     return builder.finish()
 
 
-def render_count_scene(category: str, n: int, rng: np.random.Generator, size: int) -> Scene:
-    """Exactly ``n`` objects of ``category`` on their usual ground (a COUNT image).
+def _count_context(b: _Builder, category: str, rng) -> tuple[float, float, float, float]:
+    """The scene around a COUNT image's objects (a runway beside the apron, a quay beside the
+    water, a pipeline, parking lines, roads), as RemoteCount counts objects in real scenes;
+    returns the region (x0, y0, x1, y1) the objects may use."""
+    S = b.S
+    if category == "plane":
+        y = S * 0.88
+        b.c.paint("polygon", [(0, y), (S, y), (S, S), (0, S)], b.texture("asphalt", 6, 3))
+        b.c.line([(0, y + S * 0.06), (S, y + S * 0.06)], (230, 230, 230), 1)
+        return (0, 0, S, y - 2)
+    if category == "ship":
+        x = S * 0.8
+        b.c.paint("polygon", [(x, 0), (S, 0), (S, S), (x, S)], b.texture("concrete", 8, 4))
+        return (0, 0, x - 2, S)
+    if category == "storage tank":
+        y = rng.uniform(0.3, 0.7) * S
+        b.c.line([(0, y), (S, y + rng.uniform(-8, 8))], (120, 120, 115), 2)
+        return (0, 0, S, S)
+    if category == "small vehicle":
+        for k in range(1, 6):
+            b.c.line([(2, k * S / 6), (S - 2, k * S / 6)], (205, 205, 200), 1)
+        return (0, 0, S, S)
+    x = rng.uniform(0.3, 0.7) * S  # buildings: a road across the lawn
+    b.c.paint("line", [(x, -5), (x + rng.uniform(-10, 10), S + 5)], b.texture("asphalt", 5, 3),
+              width=6)
+    b.placer.take(x, S / 2, 0)
+    return (0, 0, S, S)
 
-    Objects shrink step by step until all ``n`` fit, so the count is always exact."""
+
+def render_count_scene(category: str, n: int, rng: np.random.Generator, size: int) -> Scene:
+    """Exactly ``n`` objects of ``category`` in a simple scene of their usual kind (a COUNT
+    image). Objects shrink step by step until all ``n`` fit, so the count is always exact."""
     scale = 1.0
     base = {
         "plane": (18, 26),
@@ -614,10 +642,10 @@ def render_count_scene(category: str, n: int, rng: np.random.Generator, size: in
     }[category]
     for _attempt in range(12):
         b = _Builder("Count", rng, size, COUNT_CATEGORIES[category], masks=True)
-        theta = None
-        if category == "ship":
-            theta = float(rng.uniform(0, math.pi))
-        got = b.add(category, n, (base[0] * scale, base[1] * scale), theta=theta, gap=2.0)
+        region = _count_context(b, category, rng)
+        theta = float(rng.uniform(0, math.pi)) if category == "ship" else None
+        got = b.add(category, n, (base[0] * scale, base[1] * scale), theta=theta, gap=2.0,
+                    region=region, tries=120)
         if got == n:
             b.facts.update(category=category, count=n)
             return b.finish()

@@ -1,0 +1,359 @@
+"""Every evaluation protocol of RemoteCLIP (section IV): zero-shot classification, image-text
+retrieval, linear probe, few-shot, k-NN and counting. Introduced in notebook 06.
+
+All protocols work on L2-normalised features; :func:`image_features` and :func:`text_features`
+compute them in batches with a progress bar and cache them per model and input list.
+
+- Zero-shot (Table III): the prompt "a satellite photo of {class name}." by default; with several
+  templates the normalised prompt embeddings of a class are averaged (CLIP's ensemble); top-1,
+  top-5 and the mean of the per-class recalls.
+- Retrieval (Table II): R@1/5/10 in both directions with the "any correct in the top k" rule
+  (an image has several captions), and mean recall over the six numbers. Ties in a ranking are
+  broken by position (the lower index first), which makes every number deterministic.
+- Linear probe and few-shot (Fig. 9, Table IV): logistic regression on frozen features, the
+  inverse regularisation strength chosen on a held-out part of the training set (the paper's
+  SGD recipe is replaced by L-BFGS with a small search); few-shot draws k images per class,
+  several seeds, mean and standard deviation.
+- k-NN: k = 20 nearest training images by cosine similarity, votes weighted by
+  exp(similarity / 0.07).
+- Counting (RemoteCount): each caption is rewritten with every number word one..ten; the most
+  similar rewrite is the prediction; top-1..top-10 accuracy and a row-normalised confusion matrix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from tqdm.auto import tqdm
+
+from .text import NUMBER_WORDS
+
+ZERO_SHOT_TEMPLATE = "a satellite photo of {}."
+ENSEMBLE_TEMPLATES = (
+    "a satellite photo of {}.", "a remote sensing image of {}.", "an aerial photo of {}.",
+    "a satellite image of the {}.", "an overhead view of {}.",
+)
+FOLDER_NAMES = {"parking": "parking lot", "port": "port", "storagetanks": "storage tanks"}
+
+
+def class_name(folder: str) -> str:
+    """A readable class name from a scene folder: ``BareLand`` -> ``bare land``, ``aGrass``
+    (RSSCN7) -> ``grass``, ``tennis_court`` -> ``tennis court``, ``Parking`` -> ``parking lot``."""
+    name = re.sub(r"^[a-z](?=[A-Z])", "", folder)  # RSSCN7's a..g prefix
+    name = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).replace("_", " ").replace("-", " ").lower()
+    return FOLDER_NAMES.get(name.replace(" ", ""), name)
+
+
+# --- features ------------------------------------------------------------------------------------
+
+def _cache_file(cache_dir, kind: str, model_key: str, items: Sequence[str]) -> Path | None:
+    if cache_dir is None:
+        return None
+    digest = hashlib.sha256("\n".join([model_key, kind, *items]).encode()).hexdigest()[:20]
+    return Path(cache_dir) / f"{kind}-{digest}.npy"
+
+
+@torch.no_grad()
+def image_features(model, preprocess, paths: Sequence[str | Path], batch_size: int = 128,
+                   device: str = "cpu", cache_dir=None, model_key: str = "",
+                   progress: bool = True) -> np.ndarray:
+    """L2-normalised image features (float32, one row per path), cached under ``cache_dir`` by
+    (model_key, paths)."""
+    paths = [str(p) for p in paths]
+    cache = _cache_file(cache_dir, "images", model_key, paths) if model_key else None
+    if cache is not None and cache.is_file():
+        return np.load(cache)
+    model.eval()
+    out = []
+    for i in tqdm(range(0, len(paths), batch_size), desc="image features", unit="batch",
+                  disable=not progress):
+        batch = []
+        for p in paths[i:i + batch_size]:
+            with Image.open(p) as im:
+                batch.append(preprocess(im.convert("RGB")))
+        f = model.encode_image(torch.stack(batch).to(device), normalize=True)
+        out.append(f.float().cpu().numpy())
+    feats = np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.save(cache, feats)
+    return feats
+
+
+@torch.no_grad()
+def text_features(model, tokenizer, texts: Sequence[str], batch_size: int = 256,
+                  device: str = "cpu", cache_dir=None, model_key: str = "",
+                  progress: bool = False) -> np.ndarray:
+    """L2-normalised text features (float32, one row per text), cached like image features."""
+    texts = list(texts)
+    cache = _cache_file(cache_dir, "texts", model_key, texts) if model_key else None
+    if cache is not None and cache.is_file():
+        return np.load(cache)
+    model.eval()
+    out = []
+    for i in tqdm(range(0, len(texts), batch_size), desc="text features", unit="batch",
+                  disable=not progress):
+        f = model.encode_text(tokenizer(texts[i:i + batch_size]).to(device), normalize=True)
+        out.append(f.float().cpu().numpy())
+    feats = np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.save(cache, feats)
+    return feats
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=-1, keepdims=True).clip(1e-12)
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    """Column indices of each row from highest score to lowest, ties by lower index first."""
+    return np.argsort(-scores, axis=1, kind="stable")
+
+
+# --- zero-shot -----------------------------------------------------------------------------------
+
+def class_embeddings(model, tokenizer, class_names: Sequence[str],
+                     templates: Sequence[str] = (ZERO_SHOT_TEMPLATE,), device: str = "cpu",
+                     ) -> np.ndarray:
+    """One embedding per class: the prompts' normalised text features averaged, renormalised."""
+    out = []
+    for name in class_names:
+        f = text_features(model, tokenizer, [t.format(name) for t in templates], device=device)
+        out.append(_normalise(f.mean(axis=0)))
+    return np.stack(out)
+
+
+def zero_shot_scores(image_feats: np.ndarray, labels: Sequence[int],
+                     class_feats: np.ndarray) -> dict[str, float]:
+    """Top-1, top-5 and mean per-class recall of classifying images by their most similar
+    class embedding."""
+    labels = np.asarray(labels)
+    order = _ranks(image_feats @ class_feats.T)
+    top1 = order[:, 0] == labels
+    top5 = (order[:, :5] == labels[:, None]).any(axis=1)
+    recalls = [top1[labels == c].mean() for c in np.unique(labels)]
+    return {"top1": float(top1.mean()), "top5": float(top5.mean()),
+            "mean_per_class_recall": float(np.mean(recalls))}
+
+
+def zero_shot(model, tokenizer, images, labels: Sequence[int], class_names: Sequence[str],
+              templates: Sequence[str] = (ZERO_SHOT_TEMPLATE,), preprocess=None,
+              device: str = "cpu") -> dict[str, float]:
+    """Zero-shot classification; ``images`` are image features (N, D) or paths (then
+    ``preprocess`` is needed)."""
+    feats = np.asarray(images, dtype=np.float32) if not isinstance(images[0], (str, Path)) else \
+        image_features(model, preprocess, images, device=device, progress=False)
+    return zero_shot_scores(_normalise(feats), labels,
+                            class_embeddings(model, tokenizer, class_names, templates, device))
+
+
+# --- retrieval -----------------------------------------------------------------------------------
+
+def retrieval_metrics(similarity: np.ndarray, image_index_of_text: Sequence[int],
+                      ks: Sequence[int] = (1, 5, 10)) -> dict[str, float]:
+    """Image-to-text and text-to-image recall at k (percent) and their mean ("mR").
+
+    ``similarity`` is (images, texts); caption t belongs to image ``image_index_of_text[t]``.
+    An image counts as found at k when any of its captions is in its top k."""
+    sim = np.asarray(similarity)
+    owner = np.asarray(image_index_of_text)
+    if sim.shape[1] != len(owner):
+        raise ValueError(f"{sim.shape[1]} texts in the similarity matrix, {len(owner)} owners")
+    without = np.setdiff1d(np.arange(len(sim)), owner)
+    if len(without):
+        raise ValueError(f"images without any caption: {without[:10].tolist()}")
+    out = {}
+    i2t_order = _ranks(sim)            # per image: texts best first
+    owners_ranked = owner[i2t_order]   # the image each ranked text belongs to
+    hit_rank_i2t = np.argmax(owners_ranked == np.arange(len(sim))[:, None], axis=1)
+    t2i_order = _ranks(sim.T)          # per text: images best first
+    hit_rank_t2i = np.argmax(t2i_order == owner[:, None], axis=1)
+    for k in ks:
+        out[f"i2t_R@{k}"] = 100 * float(np.mean(hit_rank_i2t < k))
+    for k in ks:
+        out[f"t2i_R@{k}"] = 100 * float(np.mean(hit_rank_t2i < k))
+    out["mR"] = float(np.mean([out[f"{d}_R@{k}"] for d in ("i2t", "t2i") for k in ks]))
+    return out
+
+
+# --- linear probe, few-shot, k-NN ---------------------------------------------------------------
+
+def linear_probe(train_x: np.ndarray, train_y: Sequence[int], test_x: np.ndarray,
+                 test_y: Sequence[int], cs: Sequence[float] = (0.1, 1.0, 10.0, 100.0),
+                 seed: int = 0) -> dict[str, float]:
+    """Accuracy of logistic regression on frozen normalised features; the inverse
+    regularisation C chosen on a fifth of the training set held out (when every class has at
+    least two examples), then refit on all of it."""
+    from sklearn.linear_model import LogisticRegression
+
+    train_x, test_x = _normalise(np.asarray(train_x)), _normalise(np.asarray(test_x))
+    train_y, test_y = np.asarray(train_y), np.asarray(test_y)
+    best_c = cs[len(cs) // 2]
+    counts = np.bincount(train_y)
+    if len(cs) > 1 and counts[counts > 0].min() >= 2:
+        rng = np.random.default_rng(seed)
+        hold = np.zeros(len(train_y), bool)
+        for c in np.unique(train_y):  # one fifth of each class (at least one) held out
+            idx = rng.permutation(np.flatnonzero(train_y == c))
+            hold[idx[:max(1, len(idx) // 5)]] = True
+        scores = []
+        for c in cs:
+            clf = LogisticRegression(C=c, max_iter=2000).fit(train_x[~hold], train_y[~hold])
+            scores.append(clf.score(train_x[hold], train_y[hold]))
+        best_c = cs[int(np.argmax(scores))]
+    clf = LogisticRegression(C=best_c, max_iter=2000).fit(train_x, train_y)
+    return {"accuracy": float(clf.score(test_x, test_y)), "C": float(best_c)}
+
+
+def few_shot(train_x: np.ndarray, train_y: Sequence[int], test_x: np.ndarray,
+             test_y: Sequence[int], shots: Sequence[int] = (1, 4, 8, 16, 32),
+             seeds: Sequence[int] = (0, 1, 2)) -> dict[int, dict[str, float]]:
+    """Linear probes on k images per class (k in ``shots``, several seeds): mean and std of the
+    test accuracy. Shots larger than a class has are capped at what it has."""
+    train_y = np.asarray(train_y)
+    out = {}
+    for k in shots:
+        accs = []
+        for seed in seeds:
+            rng = np.random.default_rng(seed)
+            idx = np.concatenate([rng.permutation(np.flatnonzero(train_y == c))[:k]
+                                  for c in np.unique(train_y)])
+            cs = (1.0, 10.0) if k >= 4 else (10.0,)
+            accs.append(linear_probe(train_x[idx], train_y[idx], test_x, test_y, cs, seed)
+                        ["accuracy"])
+        out[int(k)] = {"mean": float(np.mean(accs)), "std": float(np.std(accs))}
+    return out
+
+
+def knn_classify(train_x: np.ndarray, train_y: Sequence[int], test_x: np.ndarray,
+                 k: int = 20, temperature: float = 0.07) -> np.ndarray:
+    """Predicted labels: the k most similar training images vote with weight
+    exp(similarity / temperature)."""
+    train_y = np.asarray(train_y)
+    sim = _normalise(np.asarray(test_x)) @ _normalise(np.asarray(train_x)).T
+    k = min(k, sim.shape[1])
+    nearest = _ranks(sim)[:, :k]
+    weights = np.exp(np.take_along_axis(sim, nearest, axis=1) / temperature)
+    votes = np.zeros((len(sim), train_y.max() + 1))
+    np.add.at(votes, (np.arange(len(sim))[:, None], train_y[nearest]), weights)
+    return votes.argmax(axis=1)
+
+
+def knn_accuracy(train_x, train_y, test_x, test_y, k: int = 20,
+                 temperature: float = 0.07) -> float:
+    """k-NN accuracy (k = 20, temperature 0.07, as the paper)."""
+    return float(np.mean(knn_classify(train_x, train_y, test_x, k, temperature)
+                         == np.asarray(test_y)))
+
+
+# --- counting ----------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"\b(" + "|".join(NUMBER_WORDS[1:]) + r")\b", re.IGNORECASE)
+
+
+def counting_variants(caption: str) -> list[str]:
+    """The caption with its number word replaced by one, two, ..., ten (and the noun's number
+    agreement left as it is, as RemoteCount does)."""
+    if not _NUMBER.search(caption):
+        raise ValueError(f"no number word (one..ten) in {caption!r}")
+    return [_NUMBER.sub(NUMBER_WORDS[n], caption, count=1) for n in range(1, 11)]
+
+
+def counting_scores(image_feats: np.ndarray, variant_feats: np.ndarray,
+                    counts: Sequence[int]) -> dict:
+    """Top-1..top-10 accuracy and the row-normalised 10x10 confusion matrix of predicting the
+    count by the most similar rewritten caption. ``variant_feats`` is (N, 10, D), the rewrites
+    of each image's caption with one..ten."""
+    counts = np.asarray(counts)
+    sims = np.einsum("nd,nkd->nk", image_feats, variant_feats)
+    order = _ranks(sims) + 1  # predicted counts, best first
+    topk = {f"top{k}": float(np.mean((order[:, :k] == counts[:, None]).any(axis=1)))
+            for k in range(1, 11)}
+    confusion = np.zeros((10, 10))
+    np.add.at(confusion, (counts - 1, order[:, 0] - 1), 1)
+    rows = confusion.sum(axis=1, keepdims=True)
+    return {**topk, "confusion": (confusion / np.where(rows == 0, 1, rows)).tolist()}
+
+
+# --- all protocols on one model ------------------------------------------------------------------
+
+# The paper's numbers (../shared/FACTS.md), printed beside ours in the paper profile.
+PAPER_RETRIEVAL_MR = {  # RemoteCLIP mean recall, Table II
+    "RN50": {"RSITMD": 46.21, "RSICD": 30.58, "UCM": 49.25},
+    "ViT-B-32": {"RSITMD": 49.38, "RSICD": 35.26, "UCM": 56.36},
+    "ViT-L-14": {"RSITMD": 50.52, "RSICD": 36.35, "UCM": 54.68},
+}
+PAPER_ZERO_SHOT_AVERAGE = {  # Table III, average over 12 datasets: CLIP -> RemoteCLIP
+    "RN50": (50.61, 53.46), "ViT-B-32": (56.02, 62.41), "ViT-L-14": (65.67, 71.30),
+}
+
+
+def evaluate_all(bundle, ret_records, cls_records, count_records, device: str = "cpu",
+                 cache_dir=None, model_key: str = "", shots=(1, 4, 8, 16, 32), seeds=(0, 1, 2),
+                 progress: bool = True) -> dict:
+    """Every protocol for one model: retrieval on ``ret_records`` (records with captions),
+    zero-shot, linear probe, few-shot and k-NN on ``cls_records`` (labelled, train/test split),
+    counting on ``count_records`` (``extra["count"]`` and a caption with the number word)."""
+    model, preprocess, tok = bundle.model, bundle.preprocess_val, bundle.tokenizer
+    kw = {"device": device, "cache_dir": cache_dir, "model_key": model_key}
+    out: dict = {}
+    if ret_records:
+        img = image_features(model, preprocess, [r.image for r in ret_records],
+                             progress=progress, **kw)
+        captions = [c for r in ret_records for c in r.captions]
+        owner = [i for i, r in enumerate(ret_records) for _ in r.captions]
+        txt = text_features(model, tok, captions, **kw)
+        out["retrieval"] = retrieval_metrics(img @ txt.T, owner)
+    if cls_records:
+        names = sorted({r.label for r in cls_records})
+        index = {n: i for i, n in enumerate(names)}
+        feats = image_features(model, preprocess, [r.image for r in cls_records],
+                               progress=progress, **kw)
+        y = np.array([index[r.label] for r in cls_records])
+        train = np.array([r.split == "train" for r in cls_records])
+        readable = [class_name(n) for n in names]
+        out["zero_shot"] = zero_shot_scores(
+            feats[~train], y[~train], class_embeddings(model, tok, readable, device=device))
+        out["zero_shot_ensemble"] = zero_shot_scores(
+            feats[~train], y[~train],
+            class_embeddings(model, tok, readable, ENSEMBLE_TEMPLATES, device=device))
+        out["zero_shot"]["chance"] = 1 / len(names)
+        out["linear_probe"] = linear_probe(feats[train], y[train], feats[~train], y[~train])
+        out["few_shot"] = few_shot(feats[train], y[train], feats[~train], y[~train], shots, seeds)
+        out["knn"] = {"accuracy": knn_accuracy(feats[train], y[train], feats[~train],
+                                               y[~train])}
+    if count_records:
+        img = image_features(model, preprocess, [r.image for r in count_records],
+                             progress=progress, **kw)
+        variants = [v for r in count_records for v in counting_variants(r.captions[0])]
+        txt = text_features(model, tok, variants, **kw).reshape(len(count_records), 10, -1)
+        out["counting"] = counting_scores(img, txt, [r.extra["count"] for r in count_records])
+    return out
+
+
+def headline(metrics: dict) -> dict[str, float]:
+    """The numbers a comparison table shows, flat."""
+    out = {}
+    if "retrieval" in metrics:
+        out["retrieval mR"] = metrics["retrieval"]["mR"]
+        out["i2t R@1"] = metrics["retrieval"]["i2t_R@1"]
+        out["t2i R@1"] = metrics["retrieval"]["t2i_R@1"]
+    if "zero_shot" in metrics:
+        out["zero-shot top-1"] = 100 * metrics["zero_shot"]["top1"]
+        out["zero-shot top-5"] = 100 * metrics["zero_shot"]["top5"]
+        out["zero-shot mean recall"] = 100 * metrics["zero_shot"]["mean_per_class_recall"]
+        out["linear probe"] = 100 * metrics["linear_probe"]["accuracy"]
+        out["k-NN"] = 100 * metrics["knn"]["accuracy"]
+        for k, v in metrics["few_shot"].items():
+            out[f"{k}-shot"] = 100 * v["mean"]
+    if "counting" in metrics:
+        out["counting top-1"] = 100 * metrics["counting"]["top1"]
+        out["counting top-3"] = 100 * metrics["counting"]["top3"]
+    return out
