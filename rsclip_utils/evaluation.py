@@ -52,11 +52,24 @@ def class_name(folder: str) -> str:
 
 # --- features ------------------------------------------------------------------------------------
 
-def _cache_file(cache_dir, kind: str, model_key: str, items: Sequence[str]) -> Path | None:
-    if cache_dir is None:
-        return None
-    digest = hashlib.sha256("\n".join([model_key, kind, *items]).encode()).hexdigest()[:20]
-    return Path(cache_dir) / f"{kind}-{digest}.npy"
+def _batched_features(kind: str, items: list[str], encode, batch_size: int, cache_dir,
+                      model_key: str, progress: bool) -> np.ndarray:
+    """``encode(batch_of_items)`` over all items in batches, stacked; cached as
+    ``{kind}-{hash of model_key, kind, items}.npy`` under ``cache_dir`` when a key is given."""
+    cache = None
+    if cache_dir is not None and model_key:
+        digest = hashlib.sha256("\n".join([model_key, kind, *items]).encode()).hexdigest()[:20]
+        cache = Path(cache_dir) / f"{kind}-{digest}.npy"
+        if cache.is_file():
+            return np.load(cache)
+    out = [encode(items[i:i + batch_size])
+           for i in tqdm(range(0, len(items), batch_size), desc=f"{kind} features",
+                         unit="batch", disable=not progress)]
+    feats = np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.save(cache, feats)
+    return feats
 
 
 @torch.no_grad()
@@ -65,25 +78,18 @@ def image_features(model, preprocess, paths: Sequence[str | Path], batch_size: i
                    progress: bool = True) -> np.ndarray:
     """L2-normalised image features (float32, one row per path), cached under ``cache_dir`` by
     (model_key, paths)."""
-    paths = [str(p) for p in paths]
-    cache = _cache_file(cache_dir, "images", model_key, paths) if model_key else None
-    if cache is not None and cache.is_file():
-        return np.load(cache)
     model.eval()
-    out = []
-    for i in tqdm(range(0, len(paths), batch_size), desc="image features", unit="batch",
-                  disable=not progress):
-        batch = []
-        for p in paths[i:i + batch_size]:
+
+    def encode(batch):
+        tensors = []
+        for p in batch:
             with Image.open(p) as im:
-                batch.append(preprocess(im.convert("RGB")))
-        f = model.encode_image(torch.stack(batch).to(device), normalize=True)
-        out.append(f.float().cpu().numpy())
-    feats = np.concatenate(out) if out else np.zeros((0, 0), np.float32)
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        np.save(cache, feats)
-    return feats
+                tensors.append(preprocess(im.convert("RGB")))
+        f = model.encode_image(torch.stack(tensors).to(device), normalize=True)
+        return f.float().cpu().numpy()
+
+    return _batched_features("image", [str(p) for p in paths], encode, batch_size, cache_dir,
+                             model_key, progress)
 
 
 @torch.no_grad()
@@ -91,21 +97,14 @@ def text_features(model, tokenizer, texts: Sequence[str], batch_size: int = 256,
                   device: str = "cpu", cache_dir=None, model_key: str = "",
                   progress: bool = False) -> np.ndarray:
     """L2-normalised text features (float32, one row per text), cached like image features."""
-    texts = list(texts)
-    cache = _cache_file(cache_dir, "texts", model_key, texts) if model_key else None
-    if cache is not None and cache.is_file():
-        return np.load(cache)
     model.eval()
-    out = []
-    for i in tqdm(range(0, len(texts), batch_size), desc="text features", unit="batch",
-                  disable=not progress):
-        f = model.encode_text(tokenizer(texts[i:i + batch_size]).to(device), normalize=True)
-        out.append(f.float().cpu().numpy())
-    feats = np.concatenate(out) if out else np.zeros((0, 0), np.float32)
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        np.save(cache, feats)
-    return feats
+
+    def encode(batch):
+        f = model.encode_text(tokenizer(batch).to(device), normalize=True)
+        return f.float().cpu().numpy()
+
+    return _batched_features("text", list(texts), encode, batch_size, cache_dir, model_key,
+                             progress)
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
