@@ -122,11 +122,9 @@ def class_embeddings(model, tokenizer, class_names: Sequence[str],
                      templates: Sequence[str] = (ZERO_SHOT_TEMPLATE,), device: str = "cpu",
                      ) -> np.ndarray:
     """One embedding per class: the prompts' normalised text features averaged, renormalised."""
-    out = []
-    for name in class_names:
-        f = text_features(model, tokenizer, [t.format(name) for t in templates], device=device)
-        out.append(_normalise(f.mean(axis=0)))
-    return np.stack(out)
+    prompts = [t.format(name) for name in class_names for t in templates]
+    f = text_features(model, tokenizer, prompts, device=device)
+    return _normalise(f.reshape(len(class_names), len(templates), -1).mean(axis=1))
 
 
 def zero_shot_scores(image_feats: np.ndarray, labels: Sequence[int],

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 from PIL import Image
 from tqdm.auto import tqdm
 
@@ -248,8 +249,8 @@ def train(cfg: TrainConfig) -> TrainResult:
     model = bundle.model
     size = model.visual.image_size
     size = size[0] if isinstance(size, (tuple, list)) else size
-    mean = getattr(model.visual, "image_mean", None) or (0.48145466, 0.4578275, 0.40821073)
-    std = getattr(model.visual, "image_std", None) or (0.26862954, 0.26130258, 0.27577711)
+    mean = getattr(model.visual, "image_mean", None) or OPENAI_DATASET_MEAN
+    std = getattr(model.visual, "image_std", None) or OPENAI_DATASET_STD
     data = ManifestDataset(cfg.manifest, size, mean, std, bundle.tokenizer, cfg.seed, cfg.augment)
     global_batch = cfg.batch_size * world
     steps_per_epoch = len(data) // global_batch

@@ -184,47 +184,19 @@ def free_port() -> int:
 
 
 def test_two_processes_under_torchrun_equal_one_process_on_the_full_batch(manifest, tmp_path):
-    common = ["--manifest", str(manifest), "--steps", "1", "--quiet"]
-    one = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "rsclip_utils.training",
-            *common,
-            "--out",
-            str(tmp_path / "one"),
-            "--batch-size",
-            "16",
-            "--grads-out",
-            str(tmp_path / "one.pt"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert one.returncode == 0, one.stderr[-2000:]
-    two = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--nproc_per_node=2",
-            f"--master_port={free_port()}",
-            "-m",
-            "rsclip_utils.training",
-            *common,
-            "--out",
-            str(tmp_path / "two"),
-            "--batch-size",
-            "8",
-            "--grads-out",
-            str(tmp_path / "two.pt"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert two.returncode == 0, two.stderr[-2000:]
+    def run_one_step(launcher: list[str], name: str, batch_size: int) -> None:
+        proc = subprocess.run(
+            [sys.executable, *launcher, "-m", "rsclip_utils.training",
+             "--manifest", str(manifest), "--steps", "1", "--quiet",
+             "--out", str(tmp_path / name), "--batch-size", str(batch_size),
+             "--grads-out", str(tmp_path / f"{name}.pt")],
+            capture_output=True, text=True, timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+
+    run_one_step([], "one", 16)
+    run_one_step(["-m", "torch.distributed.run", "--nproc_per_node=2",
+                  f"--master_port={free_port()}"], "two", 8)
     a, b = torch.load(tmp_path / "one.pt"), torch.load(tmp_path / "two.pt")
     assert abs(a["loss"].item() - b["loss"].item()) < 1e-6
     assert a["grads"].keys() == b["grads"].keys()
