@@ -20,12 +20,7 @@ reproduce: $(STAMP)
 	$(BIN)/python -m rsclip_utils.run --profile default --out runs/default
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_datasets.py
-	$(BIN)/python benchmarks/bench_contours.py
-	$(BIN)/python benchmarks/bench_m2b.py
-	$(BIN)/python benchmarks/bench_b2c.py
-	$(BIN)/python benchmarks/bench_dedup.py
-	$(BIN)/python benchmarks/bench_training.py
+	$(BIN)/python benchmarks/run_all.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check rsclip_utils tests benchmarks notebooks

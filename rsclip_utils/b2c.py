@@ -292,6 +292,7 @@ class ManifestReport:
         )
 
     def to_dict(self) -> dict:
+        """JSON-ready per-source counts: images, captioned, captions, skipped, long captions."""
         return {
             src: {
                 "images": s["images"],

@@ -30,6 +30,7 @@ class SynthSpec:
     large_size: int = 256
 
     def to_dict(self) -> dict:
+        """The spec as a plain dict (recorded beside the generated set)."""
         return asdict(self)
 
 

@@ -289,6 +289,7 @@ class DedupReport:
     pairs: list = field(default_factory=list)  # (removed, because_of, distance, reason)
 
     def to_dict(self, examples: int = 20) -> dict:
+        """JSON-ready form of the report (``dedup_report.json``)."""
         return {"parameters": self.parameters, "sources": self.sources,
                 "evaluation": self.evaluation, "unreadable": self.unreadable,
                 "removed_examples": self.pairs[:examples], "removed_total": len(self.pairs)}

@@ -32,6 +32,7 @@ import torch
 from PIL import Image
 from tqdm.auto import tqdm
 
+from . import paper
 from .text import NUMBER_WORDS
 
 ZERO_SHOT_TEMPLATE = "a satellite photo of {}."
@@ -281,15 +282,9 @@ def counting_scores(image_feats: np.ndarray, variant_feats: np.ndarray,
 
 # --- all protocols on one model ------------------------------------------------------------------
 
-# The paper's numbers (../shared/FACTS.md), printed beside ours in the paper profile.
-PAPER_RETRIEVAL_MR = {  # RemoteCLIP mean recall, Table II
-    "RN50": {"RSITMD": 46.21, "RSICD": 30.58, "UCM": 49.25},
-    "ViT-B-32": {"RSITMD": 49.38, "RSICD": 35.26, "UCM": 56.36},
-    "ViT-L-14": {"RSITMD": 50.52, "RSICD": 36.35, "UCM": 54.68},
-}
-PAPER_ZERO_SHOT_AVERAGE = {  # Table III, average over 12 datasets: CLIP -> RemoteCLIP
-    "RN50": (50.61, 53.46), "ViT-B-32": (56.02, 62.41), "ViT-L-14": (65.67, 71.30),
-}
+# The paper's numbers, printed beside ours in the paper profile (kept in rsclip_utils.paper).
+PAPER_RETRIEVAL_MR = paper.PAPER_RETRIEVAL_MR
+PAPER_ZERO_SHOT_AVERAGE = paper.PAPER_ZERO_SHOT_AVERAGE
 
 
 def evaluate_all(bundle, ret_records, cls_records, count_records, device: str = "cpu",

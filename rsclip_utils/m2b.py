@@ -199,6 +199,8 @@ class M2BReport:
     sources: dict = field(default_factory=dict)
 
     def add(self, source: str, info: dict) -> None:
+        """Count one image's Mask-to-Box result (``info``: boxes per class, skips) under its
+        source."""
         s = self.sources.setdefault(
             source,
             {
@@ -219,6 +221,7 @@ class M2BReport:
             s["unknown_values"][k] += v
 
     def to_dict(self) -> dict:
+        """JSON-ready per-source counts (``m2b_report.json``)."""
         return {
             src: {
                 "images": s["images"],

@@ -183,6 +183,51 @@ def create_model(name: str, pretrained: str | os.PathLike | None = None, *, devi
                        str(pretrained) if pretrained is not None else None)
 
 
+def _cached_hub_file(repo: str, filenames: list[str], cache_dir) -> Path | None:
+    from huggingface_hub import try_to_load_from_cache
+
+    for f in filenames:
+        found = try_to_load_from_cache(repo, f, cache_dir=str(cache_dir) if cache_dir else None)
+        if isinstance(found, str) and Path(found).is_file():
+            return Path(found)
+    return None
+
+
+def weights_problem(name: str, pretrained: str | None,
+                    cache_dir: str | Path | None = None) -> str | None:
+    """Why :func:`create_model` could not get these weights now, without downloading anything:
+    None when they are cached (or a local file), or when the Hub answers; else what to fetch and
+    where. The paper profile's preflight (:mod:`rsclip_utils.run`) asks this before it starts."""
+    if pretrained is None or Path(str(pretrained)).is_file():
+        return None
+    if str(pretrained) == "remoteclip":
+        filename = f"RemoteCLIP-{name}.pt"
+        if cache_dir is not None and (Path(cache_dir) / filename).is_file():
+            return None
+        if _cached_hub_file(REMOTECLIP_REPO, [filename], cache_dir) or hub_reachable():
+            return None
+        return (f"RemoteCLIP weights {filename}: not in the cache and huggingface.co cannot be "
+                f"reached; download https://huggingface.co/{REMOTECLIP_REPO}/resolve/main/"
+                f"{filename} into {cache_dir or 'the Hugging Face cache (HF_HOME)'}")
+    import open_clip
+
+    cfg = open_clip.get_pretrained_cfg(name, str(pretrained))
+    if not cfg:
+        return f"open_clip has no '{pretrained}' weights for {name}"
+    hub = cfg.get("hf_hub", "")
+    repo, filename = os.path.split(hub) if hub else ("", "")
+    candidates = [filename] if filename else ["open_clip_model.safetensors",
+                                              "open_clip_pytorch_model.bin"]
+    if repo and _cached_hub_file(repo.rstrip("/"), candidates, cache_dir):
+        return None
+    if hub_reachable():
+        return None
+    return (f"the '{pretrained}' weights of {name}: not in the Hugging Face cache and "
+            f"huggingface.co cannot be reached; with internet, run open_clip."
+            f"create_model_and_transforms('{name}', pretrained='{pretrained}') once (it fills "
+            f"the cache, HF_HOME), or copy such a cache here")
+
+
 def count_parameters(model: torch.nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -61,6 +61,7 @@ def non_literal_statements(source: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``--strip`` the outputs of the notebooks given; returns the exit status."""
     args = argv if argv is not None else sys.argv[1:]
     if not args or args[0] != "--strip":
         print(__doc__)

@@ -20,6 +20,7 @@ from .models import register_configs
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Register this package's model configs, then run open_clip's trainer on ``argv``."""
     register_configs()
     from open_clip_train.main import main as open_clip_main
 

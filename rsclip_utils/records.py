@@ -34,6 +34,7 @@ class ObjectAnnotation:
     difficult: bool = False
 
     def to_dict(self) -> dict:
+        """JSON-ready form (polygon and difficult only when set)."""
         d = {"label": self.label, "box": list(self.box)}
         if self.polygon is not None:
             d["polygon"] = self.polygon
@@ -43,6 +44,7 @@ class ObjectAnnotation:
 
     @classmethod
     def from_dict(cls, d: dict) -> ObjectAnnotation:
+        """Inverse of :meth:`to_dict`."""
         return cls(
             label=d["label"],
             box=tuple(int(v) for v in d["box"]),
@@ -74,12 +76,14 @@ class Record:
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """JSON-ready form (one line of a records JSONL file)."""
         d = asdict(self)
         d["objects"] = [o.to_dict() for o in self.objects]
         return {k: v for k, v in d.items() if v not in (None, [], {})}
 
     @classmethod
     def from_dict(cls, d: dict) -> Record:
+        """Inverse of :meth:`to_dict`."""
         d = dict(d)
         d["objects"] = [ObjectAnnotation.from_dict(o) for o in d.get("objects", [])]
         return cls(**d)

@@ -1,12 +1,18 @@
 """Run the course notebooks in order through papermill and write ``report.md``.
 
     python -m rsclip_utils.run --profile {smoke,default,paper} [--only 00,03] [--out DIR]
+    python -m rsclip_utils.run --profile paper --data-root DIR
 
 Notebooks are taken in filename order (``notebooks/NN_*.ipynb``) and executed with the kernel
 ``python3`` bound to this interpreter, in the notebooks folder, with a per-cell timeout from the
 profile; executed copies go to ``<out>/notebooks/``. The first failure stops the run, is named
 with its notebook and cell, and makes the exit status non-zero. ``make reproduce`` is the
 default profile; the tests run the smoke profile through the same code.
+
+The paper profile first checks everything it will need (:func:`paper_preflight`): a CUDA GPU, the
+RET-3 datasets complete under ``--data-root`` (and no other registered dataset half there), and
+the OpenAI and RemoteCLIP weights cached or downloadable. When anything is missing it stops
+before the first notebook, listing all of it, so that a run never fails half-way for want of data.
 """
 
 from __future__ import annotations
@@ -61,6 +67,45 @@ def bind_python3_kernel(folder: Path) -> None:
     os.environ["JUPYTER_PATH"] = str(folder) + (os.pathsep + old if old else "")
 
 
+class PreflightError(SystemExit):
+    """The paper profile cannot start; the message lists everything that is missing."""
+
+
+def paper_preflight(data_root: str | Path | None, model: str = "ViT-B-32",
+                    cuda: bool | None = None) -> list[str]:
+    """What the paper profile lacks here, one line each (empty: it can start)."""
+    from .data import check_dataset, load_registry
+    from .models import weights_problem
+    from .pipeline import PAPER_REQUIRED
+
+    problems = []
+    if cuda is None:
+        import torch
+
+        cuda = torch.cuda.is_available()
+    if not cuda:
+        problems.append(f"no CUDA GPU: the paper recipe trains {model} with AMP for 108,215 steps "
+                        "(on Colab: Runtime > Change runtime type > GPU)")
+    if not data_root:
+        problems.append("no --data-root: the folder holding the real datasets "
+                        "(data/README.md; python -m rsclip_utils.data check DIR)")
+    elif not Path(data_root).is_dir():
+        problems.append(f"--data-root {data_root} does not exist")
+    else:
+        for entry in load_registry().values():
+            status = check_dataset(entry, data_root)
+            if status.state == "incomplete":
+                problems += [f"{entry.key} incomplete: {p}" for p in status.problems]
+            elif status.state == "missing" and entry.key in PAPER_REQUIRED:
+                problems.append(f"{entry.key} (needed for Table II) not found at {status.folder}:"
+                                f" python -m rsclip_utils.data instructions {entry.key}")
+    for tag in ("openai", "remoteclip"):
+        problem = weights_problem(model, tag)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
 def run(
     profile: str,
     out: str | Path | None = None,
@@ -69,12 +114,22 @@ def run(
     timeout: int | None = None,
     notebooks_dir: str | Path | None = None,
     log_output: bool = True,
+    data_root: str | Path | None = None,
 ) -> tuple[Path, list[dict]]:
     """Execute the notebooks; returns the run folder and one result per notebook."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     prof = get_profile(profile)
+    if profile == "paper":
+        problems = paper_preflight(data_root, prof.train.model)
+        if problems:
+            raise PreflightError("the paper profile cannot start; nothing was run. Missing:\n  - "
+                                 + "\n  - ".join(problems))
+        data_root = str(Path(data_root).resolve())
+    parameters = {"PROFILE": profile, "SEED": seed, "INTERACTIVE": False}
+    if data_root:
+        parameters["DATA_ROOT"] = str(data_root)
     run_dir = resolve_run_dir(out or "", profile)
     executed = run_dir / "notebooks"
     executed.mkdir(parents=True, exist_ok=True)
@@ -97,12 +152,7 @@ def run(
                 str(executed / nb.name),
                 # INTERACTIVE=False: no widgets headless, they can stall nbclient
                 # (jupyter/nbconvert#1921, jupyter/nbclient#312)
-                parameters={
-                    "PROFILE": profile,
-                    "RUN_DIR": str(run_dir),
-                    "SEED": seed,
-                    "INTERACTIVE": False,
-                },
+                parameters={**parameters, "RUN_DIR": str(run_dir)},
                 kernel_name="python3",
                 language="python",
                 cwd=str(nb.parent),
@@ -130,6 +180,7 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line (see the module docstring); returns the exit status."""
     parser = argparse.ArgumentParser(
         prog="python -m rsclip_utils.run",
         description=__doc__,
@@ -138,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default="default", choices=sorted(PROFILES))
     parser.add_argument("--only", help="comma-separated notebook numbers, e.g. 00,03")
     parser.add_argument("--out", help="run folder (default runs/<profile>)")
+    parser.add_argument("--data-root", help="paper profile: the folder of the real datasets")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=int, help="per-cell timeout in seconds")
     parser.add_argument("--notebooks", help=argparse.SUPPRESS)  # another folder (tests)
@@ -151,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         args.timeout,
         args.notebooks,
         log_output=not args.quiet,
+        data_root=args.data_root,
     )
     for r in results:
         if r["status"] == "failed":

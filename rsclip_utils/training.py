@@ -361,6 +361,7 @@ def read_log(path: str | Path) -> dict[str, list[float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line (``python -m rsclip_utils.training``, also under torchrun)."""
     parser = argparse.ArgumentParser(prog="python -m rsclip_utils.training",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

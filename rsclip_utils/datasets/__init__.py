@@ -7,6 +7,7 @@ Introduced in notebook 00. ``strict=True`` (default) raises a
 """
 
 from ._common import IMAGE_EXTENSIONS, ReadResult, image_size, load_rgb
+from .boxtxt import read_box_txt, read_carpk, read_levir, read_visdrone
 from .captions import precomp_splits, read_karpathy, read_precomp
 from .coco import read_coco
 from .counting import read_count_tsv
@@ -29,6 +30,7 @@ from .segmentation import (
     read_loveda,
     read_seg_pairs,
 )
+from .uav import extract_sdd_frames, read_auair, read_stanford_drone
 from .voc import read_voc
 
 __all__ = [
@@ -61,6 +63,13 @@ __all__ = [
     "read_loveda",
     "read_seg_pairs",
     "read_voc",
+    "read_box_txt",
+    "read_carpk",
+    "read_levir",
+    "read_visdrone",
+    "extract_sdd_frames",
+    "read_auair",
+    "read_stanford_drone",
     "EMBEDDED_SOURCES",
     "load_embedded",
     "read_real_samples",

@@ -191,6 +191,7 @@ class LinedXML:
         self.root = builder.close()
 
     def line(self, elem: ET.Element) -> int | None:
+        """The line an element starts on (None if unknown)."""
         return self._lines.get(id(elem))
 
     def text(self, parent: ET.Element, tag: str) -> str | None:

@@ -50,6 +50,8 @@ class MaskFormat:
     colours: dict[tuple[int, int, int], int] = field(default_factory=dict)
 
     def value_of(self, class_name: str) -> int:
+        """The mask value of a class name; an unknown name raises KeyError listing the known
+        ones."""
         for v, n in self.classes.items():
             if n == class_name:
                 return v
@@ -150,6 +152,7 @@ class LabelMap:
 
     @property
     def classes(self) -> dict[int, str]:
+        """Mask value -> class name of this map's format."""
         return self.format.classes
 
     def present(self) -> dict[str, int]:

@@ -44,16 +44,20 @@ class Canvas:
             getattr(self._inst_draw, method)(*args, fill=inst, **kwargs)
 
     def polygon(self, pts, fill, cls=None, inst=None):
+        """Fill a polygon in the image and, with ``cls``/``inst``, in the class and instance
+        masks."""
         pts = [tuple(map(float, p)) for p in pts]
         self.draw.polygon(pts, fill=tuple(int(c) for c in fill))
         self._masks("polygon", (pts,), {}, cls, inst)
 
     def ellipse(self, box, fill, cls=None, inst=None):
+        """Fill an ellipse (bounding box ``box``) in the image and the masks."""
         box = [float(v) for v in box]
         self.draw.ellipse(box, fill=tuple(int(c) for c in fill))
         self._masks("ellipse", (box,), {}, cls, inst)
 
     def line(self, pts, fill, width: int, cls=None, inst=None):
+        """Draw a polyline of ``width`` pixels in the image and the masks."""
         pts = [tuple(map(float, p)) for p in pts]
         self.draw.line(pts, fill=tuple(int(c) for c in fill), width=int(width), joint="curve")
         self._masks("line", (pts,), {"width": int(width), "joint": "curve"}, cls, inst)

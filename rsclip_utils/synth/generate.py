@@ -154,9 +154,11 @@ class CopyJob:
 
 @dataclass
 class Plan:
+    """Every image the generator will draw, as jobs in a fixed order."""
     jobs: list = field(default_factory=list)
 
     def of(self, subset: str, split: str | None = None) -> list[Job]:
+        """The jobs of one subset (and split)."""
         return [
             j
             for j in self.jobs

@@ -49,6 +49,7 @@ class Thing:
 
     @property
     def centre(self) -> tuple[float, float]:
+        """Centre of the oriented box (mean of its corners)."""
         c = self.obb.mean(axis=0)
         return float(c[0]), float(c[1])
 
@@ -382,6 +383,8 @@ class Placer:
         self.taken: list[tuple[float, float, float]] = []
 
     def free(self, cx, cy, r, gap=1.0) -> bool:
+        """Whether a disc of radius ``r`` at (cx, cy) fits inside the margins without
+        overlapping a taken one."""
         if cx - r < self.margin or cy - r < self.margin:
             return False
         if cx + r > self.w - 1 - self.margin or cy + r > self.h - 1 - self.margin:
@@ -389,6 +392,7 @@ class Placer:
         return all((cx - x) ** 2 + (cy - y) ** 2 >= (r + q + gap) ** 2 for x, y, q in self.taken)
 
     def take(self, cx, cy, r):
+        """Mark a disc as occupied."""
         self.taken.append((cx, cy, r))
 
     def find(self, r, ok=None, tries: int = 60, gap: float = 1.0, region=None):

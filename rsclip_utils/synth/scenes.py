@@ -71,6 +71,7 @@ class Scene:
     facts: dict = field(default_factory=dict)
 
     def counts(self) -> Counter:
+        """How many things of each kind the scene holds."""
         return Counter(t.kind for t in self.things)
 
 
