@@ -38,7 +38,17 @@ def description(path: Path) -> tuple[str, str]:
     doc = ast.get_docstring(ast.parse(path.read_text())) or path.stem
     first, _, rest = doc.partition("\n")
     body = "\n".join(ln for ln in rest.splitlines() if not ln.strip().startswith("python "))
-    return first.strip(), body.strip()
+    return first.strip().rstrip("."), body.strip()
+
+
+def tidy(output: str) -> str:
+    """A blank line before each table that follows a text line, so that Markdown renders it."""
+    out: list[str] = []
+    for line in output.splitlines():
+        if line.startswith("|") and out and out[-1].strip() and not out[-1].startswith("|"):
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
 
 
 def run_script(path: Path) -> tuple[str, float, int]:
@@ -46,7 +56,7 @@ def run_script(path: Path) -> tuple[str, float, int]:
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
                           cwd=HERE.parent)
-    out = proc.stdout.strip()
+    out = tidy(proc.stdout.strip())
     if proc.returncode:
         out += f"\n\n**failed** (exit {proc.returncode}):\n\n```\n{proc.stderr[-3000:]}\n```"
     return out, time.perf_counter() - start, proc.returncode

@@ -236,7 +236,8 @@ def render_markdown(blocks: list[tuple], base: Path) -> str:
         elif b[0] == "table":
             out.append("| " + " | ".join(str(h) for h in b[1]) + " |")
             out.append("|" + "---|" * len(b[1]))
-            out += ["| " + " | ".join(str(c) for c in row) + " |" for row in b[2]]
+            out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |"
+                    for row in b[2]]
             out.append("")
         elif b[0] == "img":
             rel = Path(b[1]).relative_to(base) if Path(b[1]).is_relative_to(base) else b[1]

@@ -65,6 +65,11 @@ def test_smoke_sequence_through_the_runner(tmp_path):
         executed = nbformat.read(str(out / "notebooks" / nb.name), as_version=4)
         assert has_outputs(executed)
     assert "embedded_images" in report and (out / "data" / "embedded" / "embedded.json").is_file()
+    assert "### Retrieval, Table II (synth_ret test split)" in report
+    assert "| paper: RemoteCLIP ViT-B-32 on RSITMD (Table II) | 27.88 |" in report
+    assert "![training curves](figures/training_curves.png)" in report
+    page = (out / "report.html").read_text()
+    assert page.count("<table>") >= 5 and page.count("data:image/png;base64,") >= 4
 
 
 def test_a_failing_notebook_is_named_with_its_cell(tmp_path):

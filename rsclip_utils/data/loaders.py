@@ -76,6 +76,16 @@ def _visdrone(folder: Path, source: str) -> ds.ReadResult:
                    source)
 
 
+def _stanford_drone(folder: Path, source: str) -> ds.ReadResult:
+    """Frames are cut from the videos on first use (``frames/``), then the annotations are read
+    again so that the report counts only frames that are really missing."""
+    result = ds.read_stanford_drone(folder, source=source, strict=False)
+    if (folder / "videos").is_dir() and result.report.counts().get("missing_image"):
+        ds.extract_sdd_frames(folder, list(result))
+        result = ds.read_stanford_drone(folder, source=source, strict=False)
+    return result
+
+
 def _isprs(folder: Path, source: str) -> ds.ReadResult:
     return ds.read_isprs(folder, source=source, strict=False)
 
@@ -89,7 +99,7 @@ LOADERS: dict[str, Callable[[Path, str], ds.ReadResult]] = {
     "hrsc": _hrsc,
     "visdrone": _visdrone,
     "auair": lambda f, s: ds.read_auair(f / "annotations.json", source=s, strict=False),
-    "stanford_drone": lambda f, s: ds.read_stanford_drone(f, source=s, strict=False),
+    "stanford_drone": _stanford_drone,
     "carpk": lambda f, s: ds.read_carpk(f / "CARPK_devkit" / "data", source=s, strict=False),
     "isaid": lambda f, s: ds.read_isaid(f, source=s, strict=False),
     "loveda": lambda f, s: ds.read_loveda(f, source=s, strict=False),
