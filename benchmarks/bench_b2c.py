@@ -5,6 +5,9 @@ embedded SEG sets, at a quarter of the default profile. Baseline in the same run
 records written with one fixed caption each through the same TSV writer (what any manifest
 costs), so the ratio is the price of the B2C rules and the 77-token check.
 
+Reading: the B2C rules and the token check cost a few times a bare row write; divide the
+828,725 captions of the paper's full set by the captions/s to see what B2C costs at full scale.
+
     python benchmarks/bench_b2c.py [--scale 0.25]
 """
 

@@ -8,6 +8,14 @@ Every number is printed beside a baseline measured in the same run, on the same 
   same files (text split / ElementTree / json.load), on the embedded sets and, where present,
   on ../shared/realdata.
 
+Reading: drawing a scene costs several times what encoding and writing its files costs, and the
+generator scales with processes (the workers are spawned, not forked, which costs about a second
+to start). Readers cost more than a bare parse because they look up every image's header (size
+and existence, which the bare parse skips), build and clip boxes, and keep the report; the
+largest ratios are on formats whose bare parse is a single split or ``json.load`` (DOTA,
+Karpathy). All readers handle thousands of records per second, far below the cost of decoding
+the images they point to.
+
     python benchmarks/bench_datasets.py [--scale 0.25] [--workers N]
 """
 

@@ -7,6 +7,11 @@ On a 1024x1024 label map with 6 classes and a few hundred components, prints the
 the same boxes (checked here). Target (issue 4): the opencv engine at least 3x faster than the
 baseline.
 
+Reading: findContours (``RETR_CCOMP``, ``CHAIN_APPROX_SIMPLE``) + ``boundingRect`` per class beats
+labelling every pixel. Two details matter: the classes to box come from the preset, not from
+``np.unique`` over a million pixels, and the class mask is a zero-copy
+``(labels == v).view(np.uint8)``.
+
     python benchmarks/bench_m2b.py
 """
 

@@ -121,6 +121,8 @@ def metrics_blocks(metrics: dict) -> list[tuple]:
             ("table", ["model", "I2T R@1", "R@5", "R@10", "T2I R@1", "R@5", "R@10", "mR"], rows)]
     per = metrics.get("per_dataset", {})
     name = metrics.get("model", "ViT-B-32")
+    if name not in PAPER_RETRIEVAL_MR:  # the tiny model: the paper's ViT-B-32 gives the scale
+        name = "ViT-B-32"
     if per.get("retrieval"):
         paper = PAPER_RETRIEVAL_MR.get(name, {})
         out.append(("table", ["dataset", "model", "mR", f"paper: RemoteCLIP {name}"],

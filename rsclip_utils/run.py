@@ -11,8 +11,10 @@ default profile; the tests run the smoke profile through the same code.
 
 The paper profile first checks everything it will need (:func:`paper_preflight`): a CUDA GPU, the
 RET-3 datasets complete under ``--data-root`` (and no other registered dataset half there), and
-the OpenAI and RemoteCLIP weights cached or downloadable. When anything is missing it stops
-before the first notebook, listing all of it, so that a run never fails half-way for want of data.
+the OpenAI and RemoteCLIP weights cached or downloadable (GPU and weights only when notebook 05
+or 06 is selected: ``--only 00,02,03,04`` prepares the manifest on a CPU machine). When anything
+is missing it stops before the first notebook, listing all of it, so that a run never fails
+half-way for want of data.
 """
 
 from __future__ import annotations
@@ -72,18 +74,20 @@ class PreflightError(SystemExit):
 
 
 def paper_preflight(data_root: str | Path | None, model: str = "ViT-B-32",
-                    cuda: bool | None = None) -> list[str]:
-    """What the paper profile lacks here, one line each (empty: it can start)."""
+                    cuda: bool | None = None, needs_model: bool = True) -> list[str]:
+    """What the paper profile lacks here, one line each (empty: it can start). The data stages
+    alone (``needs_model=False``: notebooks 00-04) need the data but neither a GPU nor weights,
+    so a manifest can be prepared on a CPU machine and trained on elsewhere."""
     from .data import check_dataset, load_registry
     from .models import weights_problem
     from .pipeline import PAPER_REQUIRED
 
     problems = []
-    if cuda is None:
+    if cuda is None and needs_model:
         import torch
 
         cuda = torch.cuda.is_available()
-    if not cuda:
+    if needs_model and not cuda:
         problems.append(f"no CUDA GPU: the paper recipe trains {model} with AMP for 108,215 steps "
                         "(on Colab: Runtime > Change runtime type > GPU)")
     if not data_root:
@@ -99,7 +103,7 @@ def paper_preflight(data_root: str | Path | None, model: str = "ViT-B-32",
             elif status.state == "missing" and entry.key in PAPER_REQUIRED:
                 problems.append(f"{entry.key} (needed for Table II) not found at {status.folder}:"
                                 f" python -m rsclip_utils.data instructions {entry.key}")
-    for tag in ("openai", "remoteclip"):
+    for tag in ("openai", "remoteclip") if needs_model else ():
         problem = weights_problem(model, tag)
         if problem:
             problems.append(problem)
@@ -121,8 +125,10 @@ def run(
     from papermill.exceptions import PapermillExecutionError
 
     prof = get_profile(profile)
+    paths = select(notebook_paths(notebooks_dir), only)
     if profile == "paper":
-        problems = paper_preflight(data_root, prof.train.model)
+        needs_model = any(p.name[:2] >= "05" for p in paths)
+        problems = paper_preflight(data_root, prof.train.model, needs_model=needs_model)
         if problems:
             raise PreflightError("the paper profile cannot start; nothing was run. Missing:\n  - "
                                  + "\n  - ".join(problems))
@@ -134,7 +140,6 @@ def run(
     executed = run_dir / "notebooks"
     executed.mkdir(parents=True, exist_ok=True)
     bind_python3_kernel(run_dir / ".jupyter")
-    paths = select(notebook_paths(notebooks_dir), only)
     if not paths:
         raise SystemExit(f"no notebooks found in {notebooks_dir or repo_root() / 'notebooks'}")
     results: list[dict] = []

@@ -181,3 +181,26 @@ def test_the_paper_data_path_runs_to_the_deduplicated_manifest(standin, tmp_path
 def test_without_a_data_root_the_paper_sources_say_so(tmp_path):
     with pytest.raises(ValueError, match="set DATA_ROOT"):
         pipeline.run_sources(tmp_path, get_profile("paper"), 0, None)
+
+
+@pytest.mark.notebooks
+def test_the_data_notebooks_run_in_the_paper_profile_on_a_cpu(standin, tmp_path):
+    """00, 02, 03 and 04 need the data but no GPU and no weights: the preflight lets them run,
+    and they build the paper manifest from the stand-in datasets."""
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "rsclip_utils.run", "--profile", "paper",
+                           "--data-root", str(standin), "--only", "00,02,03,04", "--out",
+                           str(out), "--quiet"],
+                          cwd=repo_root(), capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = (out / "report.md").read_text()
+    for nb in ("00_datasets", "02_mask_to_box", "03_box_to_caption", "04_phash_dedup"):
+        assert f"| {nb}.ipynb | ok |" in report
+    with (out / "manifest_dedup.tsv").open(newline="") as f:
+        sources = {r["source"] for r in csv.DictReader(f, delimiter="\t")}
+    assert sources == {"RSICD", "RSITMD", "UCM", "DOTA", "LoveDA"}
+    boxed = {json.loads(line)["source"] for line in
+             (out / "m2b" / "m2b_records.jsonl").read_text().splitlines()}
+    assert boxed == {"LoveDA"}  # only the run's SEG sources are boxed for training
+    executed = (out / "notebooks" / "00_datasets.ipynb").read_text()
+    assert "RSICD" in executed and "complete" in executed  # section 12 checked DATA_ROOT
