@@ -114,6 +114,9 @@ def metrics_blocks(metrics: dict) -> list[tuple]:
             "they give a scale, not a target." if embedded else
             "The paper's numbers are those of the model the profile trains (ViT-B-32).")
     out: list[tuple] = [("h2", "Metrics in the paper's layout"), ("p", note)]
+    if metrics.get("absent"):
+        out.append(("p", "Registered datasets not under the data root (not used in this run): "
+                         + ", ".join(metrics["absent"]) + "."))
     rows = [(name, *(_f(m["retrieval"][k]) for k in RETRIEVAL_KEYS))
             for name, m in models.items() if "retrieval" in m]
     rows.append((PAPER_RETRIEVAL_ROW[0], *(f"{v:.2f}" for v in PAPER_RETRIEVAL_ROW[1])))

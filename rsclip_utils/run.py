@@ -96,6 +96,7 @@ def paper_preflight(data_root: str | Path | None, model: str = "ViT-B-32",
     elif not Path(data_root).is_dir():
         problems.append(f"--data-root {data_root} does not exist")
     else:
+        scene_sets = []
         for entry in load_registry().values():
             status = check_dataset(entry, data_root)
             if status.state == "incomplete":
@@ -103,6 +104,12 @@ def paper_preflight(data_root: str | Path | None, model: str = "ViT-B-32",
             elif status.state == "missing" and entry.key in PAPER_REQUIRED:
                 problems.append(f"{entry.key} (needed for Table II) not found at {status.folder}:"
                                 f" python -m rsclip_utils.data instructions {entry.key}")
+            elif status.state == "complete" and entry.kind == "CLS":
+                scene_sets.append(entry.key)
+        if needs_model and not scene_sets:
+            problems.append("no scene-classification set complete (zero-shot, linear probe and "
+                            "k-NN need one, Table III): e.g. AID, RESISC45 or EuroSAT; "
+                            "python -m rsclip_utils.data list")
     for tag in ("openai", "remoteclip") if needs_model else ():
         problem = weights_problem(model, tag)
         if problem:

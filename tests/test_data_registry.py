@@ -234,3 +234,13 @@ def test_extract_refuses_members_outside_the_target(tmp_path):
     (tmp_path / "plain.bin").write_bytes(b"neither")
     with pytest.raises(DownloadError, match="neither a zip nor a tar"):
         extract(tmp_path / "plain.bin", tmp_path / "out")
+
+
+def test_instructions_and_list(capsys):
+    assert data_cli(["instructions", "DOTA"]) == 0
+    out = capsys.readouterr().out
+    assert "train/labelTxt (dir)" in out and "academic use" in out and "Xia et al." in out
+    assert data_cli(["instructions", "Nope"]) == 2
+    assert data_cli(["list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert len([ln for ln in listed if ln.strip()]) == len(REGISTRY)

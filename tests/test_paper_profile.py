@@ -132,7 +132,12 @@ def test_preflight_names_a_half_present_dataset_and_a_missing_ret_set(standin):
     import shutil
 
     shutil.rmtree(standin / "RSITMD")
-    assert "RSITMD (needed for Table II) not found" in "\n".join(paper_preflight(standin, True))
+    shutil.rmtree(standin / "AID")
+    problems = "\n".join(paper_preflight(standin, cuda=True))
+    assert "RSITMD (needed for Table II) not found" in problems
+    assert "no scene-classification set complete" in problems
+    data_only = "\n".join(paper_preflight(standin, cuda=True, needs_model=False))
+    assert "RSITMD" in data_only and "scene-classification" not in data_only
 
 
 def test_cached_weights_pass_the_preflight(standin, tmp_path, monkeypatch):
