@@ -214,13 +214,10 @@ def weights_problem(name: str, pretrained: str | None,
     cfg = open_clip.get_pretrained_cfg(name, str(pretrained))
     if not cfg:
         return f"open_clip has no '{pretrained}' weights for {name}"
-    hub = cfg.get("hf_hub", "")
-    repo, filename = os.path.split(hub) if hub else ("", "")
+    repo, filename = os.path.split(cfg.get("hf_hub", ""))  # "org/model/" or "org/model/file"
     candidates = [filename] if filename else ["open_clip_model.safetensors",
                                               "open_clip_pytorch_model.bin"]
-    if repo and _cached_hub_file(repo.rstrip("/"), candidates, cache_dir):
-        return None
-    if hub_reachable():
+    if repo and _cached_hub_file(repo, candidates, cache_dir) or hub_reachable():
         return None
     return (f"the '{pretrained}' weights of {name}: not in the Hugging Face cache and "
             f"huggingface.co cannot be reached; with internet, run open_clip."

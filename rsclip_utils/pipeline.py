@@ -93,28 +93,40 @@ def _cached(run_dir: Path, entry, data_root: Path) -> ReadResult:
     return result
 
 
+def paper_data_status(data_root: str | Path, registry: dict) -> tuple[dict, list[str]]:
+    """Every registered dataset's :class:`~rsclip_utils.data.DatasetStatus` under ``data_root``,
+    and what keeps the paper profile from using the data: a dataset there but incomplete, or a
+    RET-3 set missing. Shared by the preflight (:mod:`rsclip_utils.run`) and
+    :func:`paper_sources`."""
+    from .data import check_dataset
+
+    statuses = {key: check_dataset(entry, data_root) for key, entry in registry.items()}
+    problems = []
+    for key, status in statuses.items():
+        if status.state == "incomplete":
+            problems += [f"{key} incomplete: {p}" for p in status.problems]
+        elif status.state == "missing" and key in PAPER_REQUIRED:
+            problems.append(f"{key} (needed for Table II) not found at {status.folder}: "
+                            f"python -m rsclip_utils.data instructions {key}")
+    return statuses, problems
+
+
 def paper_sources(run_dir: Path, data_root: str | Path, registry=None) -> RunSources:
     """Every complete registered dataset under ``data_root``, read by its loader (cached in
     ``RUN_DIR/sources/``). Datasets that are not there are listed in ``absent``; one that is
     there but incomplete, or a missing RET-3 set, raises naming what is wrong."""
-    from .data import check_dataset, load_registry
+    from .data import load_registry
 
     registry = registry or load_registry()
     run_dir, data_root = Path(run_dir), Path(data_root)
+    statuses, problems = paper_data_status(data_root, registry)
     out = RunSources(ret={}, det={}, seg={}, scenes={})
     target = {"RET": out.ret, "DET": out.det, "SEG": out.seg, "CLS": out.scenes}
-    problems = []
-    for entry in registry.values():
-        status = check_dataset(entry, data_root)
+    for key, status in statuses.items():
         if status.state == "missing":
-            out.absent.append(entry.key)
-            if entry.key in PAPER_REQUIRED:
-                problems.append(f"{entry.key}: not found at {status.folder}")
-            continue
-        if status.state == "incomplete":
-            problems += [f"{entry.key}: {p}" for p in status.problems]
-            continue
-        target[entry.kind][entry.key] = _cached(run_dir, entry, data_root)
+            out.absent.append(key)
+        elif status.state == "complete" and not problems:
+            target[registry[key].kind][key] = _cached(run_dir, registry[key], data_root)
     if problems:
         raise FileNotFoundError("the paper profile's data is not ready:\n  "
                                 + "\n  ".join(problems))

@@ -148,8 +148,7 @@ def metrics_blocks(metrics: dict) -> list[tuple]:
                     [(s, *(_f(per["zero_shot"][s][k]) for k in names)) for s in sets]))
     shots = sorted({int(k) for m in models.values() for k in m.get("few_shot", {})})
     probe = [(n, _f(m["linear_probe"]["accuracy"], 100), _f(m["knn"]["accuracy"], 100),
-              *(_f(m["few_shot"][str(k)]["mean"] if str(k) in m["few_shot"]
-                   else m["few_shot"].get(k, {}).get("mean"), 100) for k in shots))
+              *(_f(m["few_shot"].get(str(k), {}).get("mean"), 100) for k in shots))
              for n, m in models.items() if "linear_probe" in m]
     probe += [(f"paper: {k}, average (Table IV)", f"{a:.2f}", f"{b:.2f}", *[""] * len(shots))
               for k, (a, b) in PAPER_PROBE.items()]

@@ -78,9 +78,9 @@ def paper_preflight(data_root: str | Path | None, model: str = "ViT-B-32",
     """What the paper profile lacks here, one line each (empty: it can start). The data stages
     alone (``needs_model=False``: notebooks 00-04) need the data but neither a GPU nor weights,
     so a manifest can be prepared on a CPU machine and trained on elsewhere."""
-    from .data import check_dataset, load_registry
+    from .data import load_registry
     from .models import weights_problem
-    from .pipeline import PAPER_REQUIRED
+    from .pipeline import paper_data_status
 
     problems = []
     if cuda is None and needs_model:
@@ -96,16 +96,11 @@ def paper_preflight(data_root: str | Path | None, model: str = "ViT-B-32",
     elif not Path(data_root).is_dir():
         problems.append(f"--data-root {data_root} does not exist")
     else:
-        scene_sets = []
-        for entry in load_registry().values():
-            status = check_dataset(entry, data_root)
-            if status.state == "incomplete":
-                problems += [f"{entry.key} incomplete: {p}" for p in status.problems]
-            elif status.state == "missing" and entry.key in PAPER_REQUIRED:
-                problems.append(f"{entry.key} (needed for Table II) not found at {status.folder}:"
-                                f" python -m rsclip_utils.data instructions {entry.key}")
-            elif status.state == "complete" and entry.kind == "CLS":
-                scene_sets.append(entry.key)
+        registry = load_registry()
+        statuses, data_problems = paper_data_status(data_root, registry)
+        problems += data_problems
+        scene_sets = [k for k, s in statuses.items()
+                      if s.state == "complete" and registry[k].kind == "CLS"]
         if needs_model and not scene_sets:
             problems.append("no scene-classification set complete (zero-shot, linear probe and "
                             "k-NN need one, Table III): e.g. AID, RESISC45 or EuroSAT; "

@@ -45,7 +45,7 @@ def test_every_entry_is_documented_and_loadable():
     readme = (repo_root() / "data" / "README.md").read_text()
     for e in REGISTRY.values():
         assert e.homepage.startswith("https://") and e.licence and e.size and e.citation, e.key
-        assert e.loader == "karpathy" or e.loader in LOADERS, e.key
+        assert e.loader in LOADERS, e.key
         assert e.mode == "url" or len(e.instructions) > 40, e.key
         assert f"| {e.key} |" in readme, f"data/README.md lists no row for {e.key}"
         for f in e.files:

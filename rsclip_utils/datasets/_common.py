@@ -39,6 +39,16 @@ class ReadResult(Sequence):
         return f"ReadResult({self.report.summary()})"
 
 
+def concat_results(parts: Sequence[ReadResult], source: str, strict: bool = True) -> ReadResult:
+    """Several reader calls of one source (splits, folders) as one result with one report."""
+    report = ReadReport(source=source, strict=strict)
+    records: list[Record] = []
+    for p in parts:
+        report.merge(p.report)
+        records.extend(p.records)
+    return ReadResult(records, report)
+
+
 def load_rgb(path: str | Path) -> np.ndarray:
     """Any image file as 8-bit RGB (palette, RGBA, grey and 16-bit images converted)."""
     with Image.open(path) as im:

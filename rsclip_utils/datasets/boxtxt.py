@@ -21,7 +21,14 @@ from pathlib import Path
 
 from ..errors import ReadReport
 from ..records import ObjectAnnotation, Record, polygon_to_box, xywh_to_box
-from ._common import ImageIndex, ReadResult, default_dir, finish_record, read_text
+from ._common import (
+    ImageIndex,
+    ReadResult,
+    concat_results,
+    default_dir,
+    finish_record,
+    read_text,
+)
 
 LEVIR_CLASSES = {1: "plane", 2: "ship", 3: "oil tank"}
 VISDRONE_CLASSES = {
@@ -35,7 +42,7 @@ CARPK_CLASSES = {1: "car"}
 LineParser = Callable[[str], "ObjectAnnotation | str | None"]
 
 
-def _ints(fields: list[str], n: int) -> list[float]:
+def _numbers(fields: list[str], n: int) -> list[float]:
     if len(fields) != n:
         raise ValueError(f"{len(fields)} fields")
     return [float(v) for v in fields]
@@ -49,14 +56,14 @@ def _class_of(value: float, classes: dict[int, str]) -> str:
 
 def parse_levir_line(line: str) -> ObjectAnnotation:
     """``class x1 y1 x2 y2`` (LEVIR)."""
-    c, x1, y1, x2, y2 = _ints(line.split(), 5)
+    c, x1, y1, x2, y2 = _numbers(line.split(), 5)
     return ObjectAnnotation(_class_of(c, LEVIR_CLASSES), polygon_to_box([x1, x2], [y1, y2]))
 
 
 def parse_visdrone_line(line: str) -> ObjectAnnotation | str:
     """``left,top,width,height,score,category,truncation,occlusion`` (VisDrone-DET)."""
     fields = [f for f in line.replace(" ", "").split(",") if f != ""]
-    left, top, w, h, _score, cat, _trunc, _occ = _ints(fields, 8)
+    left, top, w, h, _score, cat, _trunc, _occ = _numbers(fields, 8)
     if cat == 0:
         return "ignored"
     if w <= 0 or h <= 0:
@@ -66,7 +73,7 @@ def parse_visdrone_line(line: str) -> ObjectAnnotation | str:
 
 def parse_carpk_line(line: str) -> ObjectAnnotation:
     """``x1 y1 x2 y2 class`` (CARPK)."""
-    x1, y1, x2, y2, c = _ints(line.split(), 5)
+    x1, y1, x2, y2, c = _numbers(line.split(), 5)
     return ObjectAnnotation(_class_of(c, CARPK_CLASSES), polygon_to_box([x1, x2], [y1, y2]))
 
 
@@ -139,14 +146,9 @@ def read_carpk(
     (each record gets its split; without the split files every label is read, split None)."""
     data_dir = Path(data_dir)
     images = default_dir([data_dir / "Images"])
-    report = ReadReport(source=source, strict=strict)
-    records = []
     split_files = {s: data_dir / "ImageSets" / f"{s}.txt" for s in ("train", "test")}
     splits = {s: set(p.read_text().split()) for s, p in split_files.items() if p.is_file()}
-    for split, names in (splits or {None: None}).items():
-        part = read_box_txt(data_dir / "Annotations", images, parse_carpk_line,
-                            "'x1 y1 x2 y2 class', class 1", source=source, split=split,
-                            names=names, strict=strict)
-        report.merge(part.report)
-        records += part.records
-    return ReadResult(records, report)
+    return concat_results([read_box_txt(data_dir / "Annotations", images, parse_carpk_line,
+                                        "'x1 y1 x2 y2 class', class 1", source=source,
+                                        split=split, names=names, strict=strict)
+                           for split, names in (splits or {None: None}).items()], source, strict)

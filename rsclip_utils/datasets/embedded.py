@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import ReadReport
-from ._common import ReadResult
+from ._common import ReadResult, concat_results
 from .captions import read_karpathy
 from .counting import read_count_tsv
 from .dota import read_dota
@@ -26,15 +25,6 @@ EMBEDDED_SOURCES = {
 }
 
 
-def _concat(parts: list[ReadResult], source: str) -> ReadResult:
-    report = ReadReport(source=source)
-    records = []
-    for p in parts:
-        report.merge(p.report)
-        records.extend(p.records)
-    return ReadResult(records, report)
-
-
 def load_embedded(root: str | Path) -> dict[str, ReadResult]:
     """Every embedded set under ``root`` read by its real-format reader, keyed like the generator's
     subsets (``ret``, ``dota``, ``voc``, ``loveda``, ``isaid``, ``cls``, ``count``)."""
@@ -46,7 +36,7 @@ def load_embedded(root: str | Path) -> dict[str, ReadResult]:
         "ret": read_karpathy(
             root / "ret" / "dataset.json", root / "ret" / "images", source=src["ret"]
         ),
-        "dota": _concat(
+        "dota": concat_results(
             [
                 read_dota(d / "labelTxt", source=src["dota"], split=d.name)
                 for d in sorted(dota.iterdir())
@@ -54,7 +44,7 @@ def load_embedded(root: str | Path) -> dict[str, ReadResult]:
             ],
             src["dota"],
         ),
-        "voc": _concat(
+        "voc": concat_results(
             [
                 read_voc(
                     voc / "Annotations",

@@ -34,7 +34,7 @@ from PIL import Image
 
 from ..errors import ReadReport
 from ..records import Record
-from ._common import IMAGE_EXTENSIONS, ReadResult, finish_record, image_size
+from ._common import IMAGE_EXTENSIONS, ReadResult, concat_results, finish_record, image_size
 
 UNKNOWN = 255
 
@@ -320,15 +320,6 @@ def read_seg_pairs(
     return ReadResult(records, report)
 
 
-def _merge(results: list[ReadResult], source: str, strict: bool) -> ReadResult:
-    report = ReadReport(source=source, strict=strict)
-    records = []
-    for r in results:
-        report.merge(r.report)
-        records.extend(r.records)
-    return ReadResult(records, report)
-
-
 def read_loveda(root: str | Path, *, source: str = "loveda", strict: bool = True) -> ReadResult:
     """LoveDA in its official layout ``{Train,Val,Test}/{Urban,Rural}/{images_png,masks_png}``,
     or in mmsegmentation's ``img_dir[/split]`` + ``ann_dir[/split]`` layout."""
@@ -352,7 +343,7 @@ def read_loveda(root: str | Path, *, source: str = "loveda", strict: bool = True
                 results.append(r)
     if not results:
         results = _read_mmseg_layout(root, "loveda", source, strict)
-    return _merge(results, source, strict)
+    return concat_results(results, source, strict)
 
 
 def _read_mmseg_layout(root: Path, fmt: str, source: str, strict: bool) -> list[ReadResult]:
@@ -370,7 +361,8 @@ def read_isprs(
     root: str | Path, *, source: str, mask_format: str = "isprs_index", strict: bool = True
 ) -> ReadResult:
     """Potsdam or Vaihingen in mmsegmentation's ``img_dir`` / ``ann_dir`` layout."""
-    return _merge(_read_mmseg_layout(Path(root), mask_format, source, strict), source, strict)
+    return concat_results(_read_mmseg_layout(Path(root), mask_format, source, strict), source,
+                          strict)
 
 
 ISAID_COLOR_SUFFIX = "_instance_color_RGB"
