@@ -4,11 +4,17 @@
    manifest after a few warm-up steps.
 2. ``infonce_loss`` forward + backward time as a ratio to open_clip's ``ClipLoss`` (batch 256,
    512-d features), same process.
-3. With a CUDA device: ViT-B-32 images/s and peak memory at batch 128 with AMP (fp16, bf16) as
+3. Where a CPU step of the tiny model goes (batch 32, the default profile's): the whole bare
+   step of today's rsclip-tiny (vision 4 x 128, text context 32) against the first version's
+   (vision 4 x 192, context 77, the 77-token context of CLIP); its vision and text towers alone;
+   AdamW's per-tensor loop against the fused kernel; and per sample, decoding the image anew
+   against decoding it once (the loop's ``cache_images``).
+4. With a CUDA device: ViT-B-32 images/s and peak memory at batch 128 with AMP (fp16, bf16) as
    ratios to fp32. Without one, those rows are skipped and the script says so.
 
-Reading: on a CPU the loop runs at the speed of the bare model step (decoding and augmenting
-64 px crops costs next to nothing against the forward and backward pass). The written-out
+Reading: on a CPU the loop runs close to the speed of the bare model step once every image is
+decoded (decoding and augmenting a cached 128 px copy costs little against the forward and
+backward pass). The written-out
 InfoNCE computes both logit matrices as open_clip does, so that loss and gradients match
 ``ClipLoss`` to float32 resolution; it is then no faster than ``ClipLoss`` (computing one matrix
 and its transpose would be, at the price of differences of a few 1e-6).
@@ -36,7 +42,15 @@ from rsclip_utils.b2c import write_manifest
 from rsclip_utils.config import get_profile
 from rsclip_utils.models import create_model
 from rsclip_utils.synth import generate_embedded
-from rsclip_utils.training import TrainConfig, infonce_loss, read_log, train
+from rsclip_utils.training import (
+    OPENAI_DATASET_MEAN,
+    OPENAI_DATASET_STD,
+    ManifestDataset,
+    TrainConfig,
+    infonce_loss,
+    read_log,
+    train,
+)
 
 logging.getLogger().setLevel(logging.ERROR)
 
@@ -74,6 +88,87 @@ def cpu_training() -> str:
     return (f"| rsclip-tiny training loop, CPU fp32, batch 64 | {loop:.0f} images/s "
             f"({64 / loop:.2f} s/step) | bare model step: {64 / t_bare:.0f} images/s | "
             f"{loop / (64 / t_bare):.2f} of the bare step |")
+
+
+def _median_time(fn, repeat: int = 7) -> float:
+    fn()
+    return sorted(timeit.repeat(fn, number=1, repeat=repeat))[repeat // 2]
+
+
+def step_breakdown(batch: int = 32) -> list[str]:
+    """Where the CPU step of rsclip-tiny goes, each part against a baseline of the same run."""
+    import json
+
+    folder = Path(tempfile.mkdtemp(prefix="rsclip-cfg-"))
+    cfg = json.loads((Path(__file__).parents[1] / "rsclip_utils" / "model_configs"
+                      / "rsclip-tiny.json").read_text())
+    old = json.loads(json.dumps(cfg))
+    old["vision_cfg"]["width"], old["text_cfg"]["context_length"] = 192, 77
+    (folder / "rsclip-tiny-v1.json").write_text(json.dumps(old))
+    open_clip.add_model_config(folder)
+    rows = []
+    times = {}
+    for name in ("rsclip-tiny", "rsclip-tiny-v1"):
+        model = create_model(name).model
+        ctx = model.context_length if hasattr(model, "context_length") else 77
+        images = torch.randn(batch, 3, 64, 64)
+        texts = torch.randint(1, 49000, (batch, ctx))
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
+
+        def whole(model=model, images=images, texts=texts, opt=opt):
+            f_i, f_t, s = model(images, texts)[:3]
+            loss = infonce_loss(f_i, f_t, s)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+        times[name] = _median_time(whole)
+        if name == "rsclip-tiny":
+            vision = _median_time(lambda m=model, x=images: m.encode_image(x).sum().backward())
+            text = _median_time(lambda m=model, t=texts: m.encode_text(t).sum().backward())
+            for p in model.parameters():
+                p.grad = torch.randn_like(p)
+            loop = torch.optim.AdamW(model.parameters(), lr=1e-4, foreach=True)
+            fused = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
+            t_loop, t_fused = _median_time(loop.step), _median_time(fused.step)
+    rows.append(f"| bare step, batch {batch}: rsclip-tiny (vision 128 wide, context 32) | "
+                f"{times['rsclip-tiny'] * 1e3:.0f} ms | first version (192 wide, context 77): "
+                f"{times['rsclip-tiny-v1'] * 1e3:.0f} ms | "
+                f"{times['rsclip-tiny-v1'] / times['rsclip-tiny']:.2f}x faster |")
+    rows.append(f"| of which the vision tower, forward + backward | {vision * 1e3:.0f} ms | "
+                f"the whole step: {times['rsclip-tiny'] * 1e3:.0f} ms | "
+                f"{vision / times['rsclip-tiny']:.2f} of it |")
+    rows.append(f"| of which the text tower, forward + backward | {text * 1e3:.0f} ms | "
+                f"the whole step: {times['rsclip-tiny'] * 1e3:.0f} ms | "
+                f"{text / times['rsclip-tiny']:.2f} of it |")
+    rows.append(f"| AdamW step, fused kernel | {t_fused * 1e3:.1f} ms | per-tensor loop "
+                f"(foreach): {t_loop * 1e3:.1f} ms | {t_loop / t_fused:.1f}x faster |")
+    tmp = Path(tempfile.mkdtemp(prefix="rsclip-load-"))
+    try:
+        spec = replace(get_profile("smoke").synth, ret_images=40)
+        generate_embedded(tmp / "emb", spec, progress=False)
+        sets = ds.load_embedded(tmp / "emb")
+        write_manifest(list(sets["dota"]) + list(sets["isaid"]), tmp / "m.tsv", progress=False)
+        bundle = create_model("rsclip-tiny")
+        per_sample = {}
+        for cache in (False, True):
+            data = ManifestDataset(tmp / "m.tsv", 64, OPENAI_DATASET_MEAN, OPENAI_DATASET_STD,
+                                   bundle.tokenizer, cache_images=cache)
+            for i in range(len(data)):  # the first epoch fills the cache
+                data[i]
+            data.epoch = 1
+            n = len(data)
+            start = time.perf_counter()
+            for i in range(n):
+                data[i]
+            per_sample[cache] = (time.perf_counter() - start) / n
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    rows.append(f"| a training sample from 256 px PNGs, decoded once | "
+                f"{per_sample[True] * 1e3:.2f} ms | decoded every time: "
+                f"{per_sample[False] * 1e3:.2f} ms | "
+                f"{per_sample[False] / per_sample[True]:.1f}x faster |")
+    return rows
 
 
 def loss_ratio() -> str:
@@ -140,7 +235,7 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}")
     print("| what | measured | baseline (same run) | ratio |")
     print("|---|---|---|---|")
-    for row in [cpu_training(), loss_ratio(), *gpu_rows()]:
+    for row in [cpu_training(), *step_breakdown(), loss_ratio(), *gpu_rows()]:
         print(row)
 
 

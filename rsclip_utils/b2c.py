@@ -268,6 +268,28 @@ def token_count(text: str) -> int:
 
 
 MANIFEST_COLUMNS = ("filepath", "title", "source", "image_id", "split")
+
+
+def read_manifest_rows(path: str | Path) -> tuple[list[str], list[list[str]]]:
+    """A manifest's header and rows as lists of strings (the tab-separated file of
+    :func:`write_manifest`, or one filtered from it)."""
+    with Path(path).open(encoding="utf-8", newline="") as f:
+        reader = csv.reader(f, delimiter="\t")
+        header = next(reader, None)
+        if header is None:
+            raise ValueError(f"{path}: empty manifest, expected a header {MANIFEST_COLUMNS}")
+        return header, list(reader)
+
+
+def write_manifest_rows(path: str | Path, header: Sequence[str], rows: Iterable) -> Path:
+    """Write a header and rows as a manifest (a subset of one, e.g. for the data ablation)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, delimiter="\t", lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
 CONTEXT_LENGTH = 77
 
 

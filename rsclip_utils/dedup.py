@@ -23,7 +23,6 @@ and the pair shares a bucket.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 from collections import Counter, defaultdict
@@ -36,6 +35,8 @@ import numpy as np
 import scipy.fftpack
 from PIL import Image
 from tqdm.auto import tqdm
+
+from .b2c import read_manifest_rows, write_manifest_rows
 
 HASH_SIZE = 8
 IMG_SIZE = 32  # hash_size * highfreq_factor (4), as imagehash
@@ -232,6 +233,24 @@ def _pairs(h: np.ndarray, max_distance: int, segments: int, merge: bool) -> np.n
     return np.stack([codes // n, codes % n], axis=1)
 
 
+def cross_pairs(a, b, max_distance: int = 1, segments: int = 4) -> np.ndarray:
+    """Pairs ``(i, j)`` with ``a[i]`` and ``b[j]`` at most ``max_distance`` bits apart, sorted;
+    identical hashes included (the audit of an evaluation set's own train/test split)."""
+    a, b = np.asarray(a, np.uint64).ravel(), np.asarray(b, np.uint64).ravel()
+    values, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    if len(values) == 0:
+        return np.zeros((0, 2), np.int64)
+    close = find_duplicate_pairs(values, max_distance, segments)
+    same = np.arange(len(values))
+    close = np.concatenate([close, close[:, ::-1], np.stack([same, same], 1)])
+    in_a = defaultdict(list)
+    in_b = defaultdict(list)
+    for pos, v in enumerate(inverse.tolist()):
+        (in_a if pos < len(a) else in_b)[v].append(pos - (0 if pos < len(a) else len(a)))
+    out = {(i, j) for u, v in close.tolist() for i in in_a.get(u, ()) for j in in_b.get(v, ())}
+    return np.array(sorted(out), dtype=np.int64).reshape(-1, 2)
+
+
 def brute_force_pairs(hashes, max_distance: int) -> np.ndarray:
     """The same as :func:`find_duplicate_pairs` by comparing every pair (the tests' oracle)."""
     h = np.asarray(hashes, dtype=np.uint64)
@@ -285,26 +304,22 @@ class DedupReport:
     parameters: dict
     sources: dict = field(default_factory=dict)
     evaluation: dict = field(default_factory=dict)
+    evaluation_splits: dict = field(default_factory=dict)
     unreadable: list = field(default_factory=list)
     pairs: list = field(default_factory=list)  # (removed, because_of, distance, reason)
 
     def to_dict(self, examples: int = 20) -> dict:
         """JSON-ready form of the report (``dedup_report.json``)."""
         return {"parameters": self.parameters, "sources": self.sources,
-                "evaluation": self.evaluation, "unreadable": self.unreadable,
+                "evaluation": self.evaluation, "evaluation_splits": self.evaluation_splits,
+                "unreadable": self.unreadable,
                 "removed_examples": self.pairs[:examples], "removed_total": len(self.pairs)}
-
-
-def _read_manifest(path: Path) -> tuple[list[str], list[list[str]]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        reader = csv.reader(f, delimiter="\t")
-        header = next(reader)
-        return header, list(reader)
 
 
 def dedup_manifest(manifest: str | Path, evaluation: dict[str, Sequence[str]],
                    out_dir: str | Path, max_distance: int = 1, segments: int = 4,
-                   workers: int | None = None, progress: bool = True) -> DedupReport:
+                   workers: int | None = None, progress: bool = True,
+                   splits: dict[str, dict[str, Sequence[str]]] | None = None) -> DedupReport:
     """Remove near-duplicates from a training manifest and write ``manifest_dedup.tsv`` and
     ``dedup_report.json`` into ``out_dir``.
 
@@ -313,9 +328,13 @@ def dedup_manifest(manifest: str | Path, evaluation: dict[str, Sequence[str]],
     - Within training: of each group of near-duplicate training images the first in manifest
       order is kept (deterministic), the others are removed.
     - Unreadable training images are removed and listed.
+    - Within an evaluation set (``splits``: name -> {"train": paths, "test": paths}, the scene
+      sets whose train part fits linear probes and k-NN): pairs across its own split are
+      counted and listed (``evaluation_splits``); they are the data's problem to fix, so
+      nothing is removed.
     """
     manifest, out_dir = Path(manifest), Path(out_dir)
-    header, rows = _read_manifest(manifest)
+    header, rows = read_manifest_rows(manifest)
     col = {name: header.index(name) for name in ("filepath", "source")}
     train_paths: list[str] = []
     source_of: dict[str, str] = {}
@@ -391,12 +410,23 @@ def dedup_manifest(manifest: str | Path, evaluation: dict[str, Sequence[str]],
     for name, paths in evaluation.items():
         report.evaluation[name] = {"images": len(paths), "with_copies_in_training": eval_hit[name]}
     report.evaluation["groups_spanning_evaluation_sets"] = eval_eval_groups
+    for name, parts in (splits or {}).items():
+        a, b = ([str(p) for p in parts.get(k, ())] for k in ("train", "test"))
+        extra = phash_files([p for p in a + b if p not in position], workers=workers,
+                            progress=False)
+        known = {**{p: (hashed.hashes[i], bool(ok[i])) for p, i in position.items()},
+                 **{p: (h, bool(good)) for p, h, good in zip(extra.paths, extra.hashes,
+                                                              extra.ok)}}
+        a_ok = [p for p in a if known[p][1]]
+        b_ok = [p for p in b if known[p][1]]
+        found = cross_pairs([known[p][0] for p in a_ok], [known[p][0] for p in b_ok],
+                            max_distance, segments)
+        report.evaluation_splits[name] = {
+            "train": len(a), "test": len(b), "pairs_across_split": len(found),
+            "examples": [{"train": a_ok[i], "test": b_ok[j]} for i, j in found[:20].tolist()]}
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    with (out_dir / "manifest_dedup.tsv").open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f, delimiter="\t", lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(kept_rows)
+    write_manifest_rows(out_dir / "manifest_dedup.tsv", header, kept_rows)
     (out_dir / "dedup_report.json").write_text(json.dumps(report.to_dict(), indent=1,
                                                           default=int))
     return report

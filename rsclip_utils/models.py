@@ -7,7 +7,9 @@ Introduced in notebook 05; evaluation (06) loads models the same way.
 - ``name``: any open_clip model (``RN50``, ``ViT-B-32``, ``ViT-L-14`` for the paper) or
   ``rsclip-tiny`` (ViT 4 x 192, patch 8, 64 px; text 3 x 128; registered by this package, also for
   open_clip's own trainer);
-- ``pretrained``: None (random init), an open_clip tag (``"openai"``), ``"remoteclip"`` (the
+- ``pretrained``: None (random init), ``"base"`` (rsclip-tiny only: the shipped base model
+  trained on the web-like corpus, :mod:`rsclip_utils.base_model`, which plays OpenAI CLIP's role
+  offline), an open_clip tag (``"openai"``), ``"remoteclip"`` (the
   authors' ``RemoteCLIP-{name}.pt`` from Hugging Face ``chendelong/RemoteCLIP``, plain state_dicts
   that load into open_clip with every key matching), or the path of a checkpoint (a state_dict,
   or a checkpoint written by :mod:`rsclip_utils.training`).
@@ -149,7 +151,17 @@ def create_model(name: str, pretrained: str | os.PathLike | None = None, *, devi
     tag = None
     path = None
     if pretrained is not None:
-        if str(pretrained) == "remoteclip":
+        if str(pretrained) == "base":
+            from .base_model import WEIGHTS
+
+            if name != TINY:
+                raise ValueError(f"the 'base' weights exist for {TINY} only, not {name}; "
+                                 "for the paper's models use 'openai'")
+            if not WEIGHTS.is_file():
+                raise FileNotFoundError(f"{WEIGHTS}: the base model is missing; make it with "
+                                        "python -m rsclip_utils.base_model")
+            path = WEIGHTS
+        elif str(pretrained) == "remoteclip":
             path = remoteclip_file(name, cache_dir)
         elif Path(pretrained).is_file():
             path = Path(pretrained)
@@ -200,6 +212,10 @@ def weights_problem(name: str, pretrained: str | None,
     where. The paper profile's preflight (:mod:`rsclip_utils.run`) asks this before it starts."""
     if pretrained is None or Path(str(pretrained)).is_file():
         return None
+    if str(pretrained) == "base":
+        from .base_model import WEIGHTS
+
+        return None if WEIGHTS.is_file() else f"{WEIGHTS}: python -m rsclip_utils.base_model"
     if str(pretrained) == "remoteclip":
         filename = f"RemoteCLIP-{name}.pt"
         if cache_dir is not None and (Path(cache_dir) / filename).is_file():

@@ -4,8 +4,6 @@ notebooks and the run report set beside ours. Introduced in notebook 06.
 
 from __future__ import annotations
 
-PAPER_RETRIEVAL_ROW = ("paper: RemoteCLIP ViT-B-32 on RSITMD (Table II)",
-                       (27.88, 50.66, 65.71, 22.17, 56.46, 73.41, 49.38))
 PAPER_PROBE = {"CLIP ViT-B": (92.31, 92.15), "RemoteCLIP ViT-B": (93.93, 93.77)}  # Table IV
 PAPER_ABLATION = {"RET": (36.32, 48.75), "RET + DET": (39.72, 51.31),
                   "RET + DET + SEG": (42.01, 53.46)}  # Table V, RN50

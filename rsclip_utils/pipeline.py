@@ -65,6 +65,12 @@ class RunSources:
             out["COUNT"] = [r.image for r in self.count]
         return {k: v for k, v in out.items() if v}
 
+    def evaluation_splits(self) -> dict[str, dict[str, list[str]]]:
+        """Each scene set's own train and test parts (linear probe, k-NN and few-shot fit on
+        train and score on test), which must not share an image either."""
+        return {name: {split: [r.image for r in res if r.split == split]
+                       for split in ("train", "test")} for name, res in self.scenes.items()}
+
 
 def embedded_sources(sets: dict) -> RunSources:
     """The embedded sets (as :func:`load_embedded` returns them) as a :class:`RunSources`."""
@@ -72,7 +78,8 @@ def embedded_sources(sets: dict) -> RunSources:
     return RunSources(ret={s["ret"]: sets["ret"]},
                       det={s["dota"]: sets["dota"], s["voc"]: sets["voc"]},
                       seg={s["loveda"]: sets["loveda"], s["isaid"]: sets["isaid"]},
-                      scenes={s["cls"]: sets["cls"]}, count=sets["count"])
+                      scenes={s[k]: sets[k] for k in ("cls", "eurosat", "uav")},
+                      count=sets["count"])
 
 
 def _cached(run_dir: Path, entry, data_root: Path) -> ReadResult:
@@ -175,22 +182,27 @@ def manifest_dedup(run_dir: Path, profile: Profile, seed: int = 0,
         write_manifest(records, run_dir / "manifest.tsv", seed=seed,
                        config=B2CConfig(number_words=profile.b2c_number_words), progress=False)
     dedup_manifest(run_dir / "manifest.tsv", sources.evaluation_images(), run_dir,
-                   progress=False)
+                   progress=False, splits=sources.evaluation_splits())
     return path
 
 
 def trained_checkpoint(run_dir: Path, profile: Profile, seed: int = 0,
-                       data_root: str | Path | None = None) -> Path:
-    """Notebook 05's checkpoint; trained here with the profile's recipe when missing."""
+                       data_root: str | Path | None = None, start: str = "continual",
+                       steps: int = 0) -> Path:
+    """Notebook 05's checkpoint; trained here with the profile's recipe when missing.
+    ``start``: "continual" (from the profile's pretrained start, the base model or OpenAI's
+    weights; folder ``train/``) or "scratch" (the same recipe from random init;
+    ``train_scratch/``). ``steps`` (0: the profile's) shortens the run."""
     from .training import TrainConfig, train
 
-    path = Path(run_dir) / "train" / "latest.pt"
+    if start not in ("continual", "scratch"):
+        raise ValueError(f"start {start!r} is not 'continual' or 'scratch'")
+    path = Path(run_dir) / ("train" if start == "continual" else "train_scratch") / "latest.pt"
     if path.is_file():
         return path
     spec = profile.train
-    train(TrainConfig(manifest=str(manifest_dedup(run_dir, profile, seed, data_root)),
-                      out=str(path.parent), model=spec.model, pretrained=spec.pretrained,
-                      steps=spec.steps, batch_size=spec.batch_size, lr=spec.lr,
-                      warmup=spec.warmup, precision=spec.precision, seed=seed,
-                      workers=spec.workers))
+    manifest = manifest_dedup(run_dir, profile, seed, data_root)
+    extra = {} if start == "continual" else {"pretrained": None}
+    train(TrainConfig.from_spec(spec, manifest, path.parent, seed=seed,
+                                steps=steps or spec.steps, **extra))
     return path

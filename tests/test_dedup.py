@@ -18,6 +18,7 @@ from rsclip_utils import datasets as ds
 from rsclip_utils.b2c import write_manifest
 from rsclip_utils.dedup import (
     brute_force_pairs,
+    cross_pairs,
     dedup_manifest,
     duplicate_groups,
     find_duplicate_pairs,
@@ -168,7 +169,10 @@ def dedup_run(smoke_embedded, tmp_path_factory):
     write_manifest(records, out / "manifest.tsv", progress=False)
     evaluation = {"ret val/test": [r.image for r in sets["ret"] if r.split != "train"],
                   "cls": [r.image for r in sets["cls"]], "count": [r.image for r in sets["count"]]}
-    report = dedup_manifest(out / "manifest.tsv", evaluation, out, workers=2, progress=False)
+    splits = {k: {s: [r.image for r in sets[k] if r.split == s] for s in ("train", "test")}
+              for k in ("cls", "eurosat", "uav")}
+    report = dedup_manifest(out / "manifest.tsv", evaluation, out, workers=2, progress=False,
+                            splits=splits)
     return root, sets, out, report, evaluation
 
 
@@ -225,3 +229,41 @@ def test_manifest_dedup_is_readable_like_the_manifest(dedup_run):
     text = (out / "manifest_dedup.tsv").read_text()
     header = next(csv.reader(io.StringIO(text), delimiter="\t"))
     assert header == ["filepath", "title", "source", "image_id", "split"]
+
+
+def test_the_embedded_scene_sets_have_no_copy_across_their_split(dedup_run):
+    report = dedup_run[3].to_dict()["evaluation_splits"]
+    assert set(report) == {"cls", "eurosat", "uav"}
+    assert all(v["pairs_across_split"] == 0 and v["train"] > v["test"] > 0
+               for v in report.values())
+
+
+def test_the_split_audit_finds_a_copy_across_a_split(smoke_embedded, tmp_path):
+    """A scene set with a test image copied into its train part: exactly that pair."""
+    root, _ = smoke_embedded
+    sets = ds.load_embedded(root)
+    train = [r.image for r in sets["cls"] if r.split == "train"][:10]
+    test = [r.image for r in sets["cls"] if r.split == "test"][:5]
+    (tmp_path / "copy.jpg").write_bytes(open(test[0], "rb").read())
+    (tmp_path / "manifest.tsv").write_text("filepath\ttitle\tsource\timage_id\tsplit\n"
+                                           f"{train[0]}\ta caption\ts\tx\ttrain\n")
+    report = dedup_manifest(tmp_path / "manifest.tsv", {}, tmp_path, workers=1, progress=False,
+                            splits={"scenes": {"train": train + [str(tmp_path / "copy.jpg")],
+                                               "test": test}})
+    audit = report.evaluation_splits["scenes"]
+    assert audit["pairs_across_split"] == 1
+    assert audit["examples"] == [{"train": str(tmp_path / "copy.jpg"), "test": test[0]}]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32), st.integers(0, 3))
+def test_cross_pairs_equals_brute_force(seed, d):
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 2**63, 40, dtype=np.int64).astype(np.uint64)
+    flips = np.uint64(1) << rng.integers(0, 64, 40).astype(np.uint64)
+    a = base[:25]
+    b = np.concatenate([base[20:], a[:5] ^ flips[:5], a[5:8]])  # near and identical copies
+    expected = sorted((i, j) for i in range(len(a)) for j in range(len(b))
+                      if bin(int(a[i]) ^ int(b[j])).count("1") <= d)
+    got = cross_pairs(a, b, max_distance=d, segments=4 if d < 4 else 8).tolist()
+    assert got == [list(p) for p in expected]

@@ -81,7 +81,7 @@ def test_epoch_batches_cover_each_row_once():
 def test_tiny_model_and_checkpoint_round_trip(tmp_path):
     bundle = create_model("rsclip-tiny")
     model, _, preprocess, tokenizer = bundle
-    assert 8_000_000 < count_parameters(model) < 10_000_000
+    assert 7_000_000 < count_parameters(model) < 9_000_000  # mostly the token embedding
     torch.manual_seed(1)
     with torch.no_grad():
         for p in model.parameters():

@@ -20,14 +20,18 @@ EMBEDDED_SOURCES = {
     "voc": "synth_dior",
     "loveda": "synth_loveda",
     "isaid": "synth_isaid",
-    "cls": "synth_cls",
+    "cls": "synth_aid",
+    "eurosat": "synth_eurosat",
+    "uav": "synth_uav",
     "count": "synth_count",
 }
+SCENE_FOLDERS = {"cls": "cls", "eurosat": "cls_eurosat", "uav": "cls_uav"}
 
 
 def load_embedded(root: str | Path) -> dict[str, ReadResult]:
     """Every embedded set under ``root`` read by its real-format reader, keyed like the generator's
-    subsets (``ret``, ``dota``, ``voc``, ``loveda``, ``isaid``, ``cls``, ``count``)."""
+    subsets (``ret``, ``dota``, ``voc``, ``loveda``, ``isaid``, the scene sets ``cls``,
+    ``eurosat`` and ``uav``, ``count``)."""
     root = Path(root)
     src = EMBEDDED_SOURCES
     dota = root / "det_dota"
@@ -58,6 +62,7 @@ def load_embedded(root: str | Path) -> dict[str, ReadResult]:
         ),
         "loveda": read_loveda(root / "seg_loveda", source=src["loveda"]),
         "isaid": read_isaid(root / "seg_isaid", source=src["isaid"]),
-        "cls": read_scene_folders(root / "cls", source=src["cls"]),
+        **{key: read_scene_folders(root / folder, source=src[key])
+           for key, folder in SCENE_FOLDERS.items()},
         "count": read_count_tsv(root / "count" / "counts.tsv", source=src["count"]),
     }

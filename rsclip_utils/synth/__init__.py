@@ -14,7 +14,14 @@ from .generate import (
     near_duplicate_pairs,
     read_ground_truth,
 )
-from .scenes import COUNT_CATEGORIES, DETECTION_SCENES, SCENE_CLASSES, render_scene
+from .scenes import (
+    COUNT_CATEGORIES,
+    DETECTION_SCENES,
+    EUROSAT_CLASSES,
+    SCENE_CLASSES,
+    UAV_CLASSES,
+    render_scene,
+)
 
 __all__ = [
     "count_caption",
@@ -29,5 +36,7 @@ __all__ = [
     "COUNT_CATEGORIES",
     "DETECTION_SCENES",
     "SCENE_CLASSES",
+    "EUROSAT_CLASSES",
+    "UAV_CLASSES",
     "render_scene",
 ]

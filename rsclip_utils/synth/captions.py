@@ -58,6 +58,13 @@ SCENE_NOUNS = {
     "StorageTanks": ["oil depot", "tank farm", "storage area"],
     "Sports": ["sports center", "sports park"],
     "Residential": ["residential area", "suburb"],
+    "MediumResidential": ["residential area", "neighborhood", "housing estate", "town"],
+    "SparseResidential": ["village", "countryside", "rural settlement", "suburb"],
+    "Industrial": ["industrial area", "factory", "industrial park", "warehouse district"],
+    "Meadow": ["meadow", "grassland", "lawn", "green field"],
+    "Highway": ["highway", "road", "motorway", "expressway"],
+    "Lake": ["lake", "pond", "reservoir"],
+    "Orchard": ["orchard", "plantation", "fruit garden"],
     "Count": ["picture"],
 }
 SIDE_WORDS = {
@@ -142,6 +149,65 @@ TEMPLATES = {
         "a {roundabout_word} is {roundabout_at}",
         "{houses} with {roof} roofs {house_be} along the roads",
         "{cars} {car_be} on the road",
+    ],
+    "MediumResidential": [
+        "{houses} {house_be} in {a_scene}",
+        "{a_scene} with {houses} and green lawns",
+        "{houses} with {roof} roofs {house_be} along the roads",
+        "{pools} {pool_be} near the houses",
+        "some trees are planted between the houses",
+        "the roads divide the {scene} into blocks",
+        "{cars} {car_be} on the road",
+        "a {roundabout_word} is {roundabout_at}",
+    ],
+    "SparseResidential": [
+        "{houses} {house_be} scattered in the {scene}",
+        "only {houses} {house_be} in {a_scene}",
+        "{a_scene} with large green lawns",
+        "a few houses with {roof} roofs stand among trees",
+        "{pools} {pool_be} beside the houses",
+        "the houses are far apart in the {scene}",
+        "roads cross the green land of the {scene}",
+    ],
+    "Industrial": [
+        "{houses} {house_be} in {a_scene}",
+        "large buildings with {roof} roofs are in the {scene}",
+        "{trucks} {truck_be} parked {truck_at}",
+        "{cars} {car_be} parked beside the large buildings",
+        "{a_scene} with big factories",
+        "there {tank_be} {tanks} in the {scene}",
+        "the ground of the {scene} is grey",
+    ],
+    "Meadow": [
+        "{a_scene} with a few trees",
+        "the {scene} is green and flat",
+        "a large piece of {scene}",
+        "some trees grow on the {scene}",
+        "there is nothing but grass in the picture",
+        "it is {a_scene}",
+    ],
+    "Highway": [
+        "a {road} {scene} goes across the picture",
+        "{cars} {car_be} driving on the {scene}",
+        "{trucks} {truck_be} on the {scene}",
+        "the {scene} passes through the fields",
+        "some trees are beside the {scene}",
+        "{a_scene} with white lines",
+    ],
+    "Lake": [
+        "{a_scene} surrounded by land",
+        "the {scene} is dark blue",
+        "{ships} {ship_be} on the {scene}",
+        "a large {scene} is in the middle of the picture",
+        "the shore of the {scene} is irregular",
+        "there is {a_scene} in the picture",
+    ],
+    "Orchard": [
+        "{a_scene} with trees in neat rows",
+        "many trees are planted in lines",
+        "the trees of the {scene} are arranged regularly",
+        "rows of small trees are on the land",
+        "it is {a_scene}",
     ],
     "Farmland": [
         "{a_scene} with {fields} fields",
@@ -279,6 +345,8 @@ def _context(scene, rng, size: int) -> dict:
             "vertical": "vertical",
             "diagonal": "diagonal",
         }[f["runway"]]
+    if "road" in f:
+        ctx["road"] = f["road"]
     if "water_side" in f:
         ctx["water"] = SIDE_WORDS[f["water_side"]]
     if "sea_side" in f:

@@ -9,7 +9,9 @@ Layout under ``root`` (the formats the readers in :mod:`rsclip_utils.datasets` r
 ``det_voc/``            DET (DIOR-like VOC): ``JPEGImages``, ``Annotations``, ``ImageSets/Main``
 ``seg_loveda/``         SEG (LoveDA): ``{Train,Val}/{Urban,Rural}/{images_png,masks_png}``
 ``seg_isaid/{split}/``  SEG (iSAID): ``images/PNNNN.png`` + colour and instance-id masks
-``cls/<Class>/``        CLS (AID-like scene folders)
+``cls/<Class>/``        CLS (AID-like scene folders, 16 classes, 128 px)
+``cls_eurosat/<Class>/``  CLS (EuroSAT-like: EuroSAT's 10 classes, 64 px, coarse and hazy)
+``cls_uav/<Class>/``    CLS (UAV-like: 8 classes, 128 px, low altitude, vivid)
 ``count/``              COUNT: ``images/NNNNN.jpg`` + ``counts.tsv``
 ``duplicates.tsv``      the planted near-duplicates (original, copy, transforms, p-Hash distance)
 ``ground_truth.jsonl``  what the generator drew, per image (objects with pixel-exact boxes, ...)
@@ -42,21 +44,38 @@ from tqdm.auto import tqdm
 from ..config import SynthSpec
 from ..datasets.segmentation import ISAID_COLOR, ISAID_ID, encode_mask
 from .captions import count_caption, scene_captions
+from .nuisance import STYLES, draw_conditions, geometric, photometric, render_size
 from .scenes import (
     COUNT_CATEGORIES,
     DETECTION_SCENES,
+    EUROSAT_CLASSES,
     SCENE_CLASSES,
+    UAV_CLASSES,
     Scene,
     render_count_scene,
     render_landcover,
     render_scene,
 )
 
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 6
 STRONG_EVERY = 5  # every fifth planted copy is a strong one
 SENTINEL = ".rsclip_embedded"
-SUBSET_CODES = {"ret": 1, "dota": 2, "voc": 3, "loveda": 4, "isaid": 5, "cls": 6, "count": 7}
-RET_SCENES = SCENE_CLASSES + ["Sports", "Residential"]
+SUBSET_CODES = {"ret": 1, "dota": 2, "voc": 3, "loveda": 4, "isaid": 5, "cls": 6, "count": 7,
+                "eurosat": 9, "uav": 10}  # 8: the web corpus (synth/web.py)
+# The scene sets (evaluation only, never trained on): subset -> (folder, label -> scene drawn,
+# imaging style of synth/nuisance.py)
+SCENE_SETS = {
+    "cls": ("cls", {c: c for c in SCENE_CLASSES}, "aid"),
+    "eurosat": ("cls_eurosat", EUROSAT_CLASSES, "eurosat"),
+    "uav": ("cls_uav", UAV_CLASSES, "uav"),
+}
+# RSICD's images come from 30 scene classes; the RET set draws these 20
+RET_SCENES = SCENE_CLASSES + ["Sports", "Highway", "Lake", "Orchard"]
+# RET splits: RSICD's Karpathy split is 80 / 10 / 10; the test share is larger here, so that the
+# default test split holds about 100 images (500 captions) while RET train stays 8 % of the
+# training images (Table I)
+RET_SPLITS = [("train", 0.5), ("val", 0.06), ("test", 0.44)]
+RET_CANDIDATES = 20  # captions drawn per RET image; the test split keeps 5 no other test image has
 
 DOTA_NAMES = {
     "plane": "plane",
@@ -104,25 +123,31 @@ ISAID_NAMES = {
     "bridge": "Bridge",
 }
 # Planted duplicates, cycled in this order: (source set, split) -> (target set, split).
+# Never into a scene set, whose own 8:2 split (train for probes, test for scoring) a copy could
+# straddle; every copy of an evaluation image lands in a training set, where dedup must find it.
 COPY_PLANS = [
-    ("ret", "train", "ret", "train"),  # within RET
+    ("ret", "train", "ret", "train"),  # within RET train
     ("ret", "test", "dota", "train"),  # an evaluation image inside a detection training set
-    ("cls", None, "cls", None),  # within CLS
+    ("cls", None, "ret", "train"),  # an AID-like scene inside RET train (RSICD and AID overlap)
     ("count", "test", "ret", "train"),  # a counting test image inside RET train
     ("isaid", "val", "dota", "train"),  # iSAID is cut from DOTA scenes
     ("dota", "train", "voc", "trainval"),  # across detection sources
     ("ret", "val", "ret", "train"),  # a RET val image inside RET train
+    ("eurosat", None, "ret", "train"),  # a EuroSAT-like tile, enlarged, inside RET train
+    ("uav", None, "ret", "train"),  # a UAV-like view inside RET train
 ]
 IMAGE_FORMAT = {
     "ret": "JPEG",
     "cls": "JPEG",
+    "eurosat": "JPEG",
+    "uav": "JPEG",
     "count": "JPEG",
     "voc": "JPEG",
     "dota": "PNG",
     "loveda": "PNG",
     "isaid": "PNG",
 }
-OBJECT_SCENES = set(DETECTION_SCENES) | {"Playground", "BaseballField", "DenseResidential"}
+OBJECT_SCENES = set(DETECTION_SCENES) | {"Playground", "BaseballField"}
 
 
 @dataclass(frozen=True)
@@ -136,6 +161,7 @@ class Job:
     seed: tuple
     count: int = 0
     name: str = ""
+    label: str = ""  # scene sets: the folder (class) name; the scene drawn may be another
 
 
 @dataclass(frozen=True)
@@ -180,8 +206,8 @@ def _splits(n: int, fractions: list[tuple[str, float]]) -> list[str]:
 def _file_name(subset: str, index: int, scene: str = "") -> str:
     if subset in ("dota", "isaid"):
         return f"P{index:04d}"
-    if subset == "cls":
-        return f"{scene.lower()}_{index + 1}"
+    if subset in SCENE_SETS:  # zero-padded: sorted by name is drawn order (the 8:2 rule)
+        return f"{scene.lower()}_{index + 1:03d}"
     if subset == "loveda":
         return str(index)
     return f"{index:05d}"
@@ -207,13 +233,7 @@ def plan_jobs(spec: SynthSpec, seed: int) -> Plan:
                 )
             )
 
-    add(
-        "ret",
-        spec.ret_images,
-        RET_SCENES,
-        [("train", 0.8), ("val", 0.1), ("test", 0.1)],
-        cycle=True,
-    )
+    add("ret", spec.ret_images, RET_SCENES, RET_SPLITS, cycle=True)
     add("dota", spec.dota_images, DETECTION_SCENES, [("train", 0.75), ("val", 0.25)])
     add("voc", spec.voc_images, DETECTION_SCENES, [("trainval", 0.75), ("test", 0.25)])
     add(
@@ -224,18 +244,13 @@ def plan_jobs(spec: SynthSpec, seed: int) -> Plan:
         cycle=True,
     )
     add("isaid", spec.isaid_images, DETECTION_SCENES, [("train", 0.75), ("val", 0.25)])
-    for c, scene in enumerate(SCENE_CLASSES):
-        for k in range(spec.cls_per_class):
-            plan.jobs.append(
-                Job(
-                    "cls",
-                    k,
-                    "",
-                    scene,
-                    (seed, SUBSET_CODES["cls"], c, k),
-                    name=_file_name("cls", k, scene),
-                )
-            )
+    per_class = {"cls": spec.cls_per_class, "eurosat": spec.eurosat_per_class,
+                 "uav": spec.uav_per_class}
+    for subset, (_, classes, _) in SCENE_SETS.items():
+        for c, (label, scene) in enumerate(classes.items()):
+            for k in range(per_class[subset]):
+                plan.jobs.append(Job(subset, k, "", scene, (seed, SUBSET_CODES[subset], c, k),
+                                     name=_file_name(subset, k, label), label=label))
     categories = list(COUNT_CATEGORIES)
     for i in range(spec.count_images):
         plan.jobs.append(
@@ -276,16 +291,13 @@ def _plan_copies(plan: Plan, spec: SynthSpec, seed: int) -> None:
             return
         source = pool[int(rng.integers(len(pool)))]
         used.add(source)
+        if dst_set in SCENE_SETS:
+            raise ValueError(f"copy plan into the scene set {dst_set}: it could straddle its split")
         if dst_set not in next_index:
-            next_index[dst_set] = len(plan.of(dst_set)) if dst_set != "cls" else {}
-        if dst_set == "cls":
-            index = spec.cls_per_class + next_index["cls"].get(source.scene, 0)
-            next_index["cls"][source.scene] = next_index["cls"].get(source.scene, 0) + 1
-            split = ""
-        else:
-            index = next_index[dst_set]
-            next_index[dst_set] += 1
-            split = dst_split
+            next_index[dst_set] = len(plan.of(dst_set))
+        index = next_index[dst_set]
+        next_index[dst_set] += 1
+        split = dst_split
         target = Job(
             dst_set,
             index,
@@ -309,17 +321,39 @@ def _plan_copies(plan: Plan, spec: SynthSpec, seed: int) -> None:
 
 
 def _size(subset: str, spec: SynthSpec) -> int:
-    return spec.small_size if subset in ("ret", "cls", "count") else spec.large_size
+    if subset == "eurosat":
+        return spec.small_size // 2  # EuroSAT's 64 px tiles
+    if subset in ("voc", "loveda"):
+        return spec.mid_size
+    return spec.small_size if subset in ("ret", "count", "cls", "uav") else spec.large_size
+
+
+def conditions(job: Job) -> dict:
+    """The imaging conditions of one job (synth/nuisance.py), from its own seed."""
+    style = STYLES[SCENE_SETS[job.subset][2] if job.subset in SCENE_SETS else "source"]
+    return draw_conditions(style, np.random.default_rng(list(job.seed) + [7]))
 
 
 def _render(job: Job, spec: SynthSpec) -> tuple[Scene, np.random.Generator]:
     rng = np.random.default_rng(list(job.seed))
     size = _size(job.subset, spec)
+    cond = conditions(job)
+    style = STYLES[SCENE_SETS[job.subset][2] if job.subset in SCENE_SETS else "source"]
+    if job.subset in SCENE_SETS:  # drawn at the GSD of its conditions, then turned and resized
+        scene = render_scene(job.scene, rng, render_size(spec.small_size, cond), masks=False)
+        scene.image = photometric(geometric(scene.image, cond, size), cond, style.noise)
+        scene.inst_mask = np.zeros((size, size), np.int32)  # not annotated
+        return scene, rng
     if job.subset == "loveda":
-        return render_landcover(rng, size, job.scene), rng
-    if job.subset == "count":
-        return render_count_scene(job.scene, job.count, rng, size), rng
-    return render_scene(job.scene, rng, size, masks=True), rng
+        scene = render_landcover(rng, size, job.scene)
+    elif job.subset == "count":
+        scene = render_count_scene(job.scene, job.count, rng, size)
+    else:
+        scene = render_scene(job.scene, rng, size, masks=True)
+    scene.image = photometric(scene.image, cond, style.noise)
+    if job.subset == "loveda" and scene.facts.get("nodata"):
+        scene.image[scene.cls_mask == 0] = 0  # no-data stays black
+    return scene, rng
 
 
 def _encode(image: np.ndarray, fmt: str, quality: int = 95) -> bytes:
@@ -328,7 +362,7 @@ def _encode(image: np.ndarray, fmt: str, quality: int = 95) -> bytes:
     if fmt == "JPEG":
         im.save(buf, "JPEG", quality=quality)
     else:
-        im.save(buf, "PNG")
+        im.save(buf, "PNG", compress_level=1)  # lossless all the same; 1 is the fastest
     return buf.getvalue()
 
 
@@ -361,8 +395,8 @@ def _paths(root: Path, job: Job) -> dict[str, Path]:
             "mask": d / f"{n}_instance_color_RGB.png",
             "instances": d / f"{n}_instance_id_RGB.png",
         }
-    if job.subset == "cls":
-        return {"image": root / "cls" / job.scene / f"{n}.jpg"}
+    if job.subset in SCENE_SETS:
+        return {"image": root / SCENE_SETS[job.subset][0] / job.label / f"{n}.jpg"}
     if job.subset == "count":
         return {"image": root / "count" / "images" / f"{n}.jpg"}
     raise ValueError(job.subset)
@@ -480,8 +514,8 @@ def _write_job(
         "width": w,
         "height": h,
     }
-    if job.subset == "ret":
-        meta["captions"] = scene_captions(scene, rng, w)
+    if job.subset == "ret":  # candidates; _write_indexes keeps five
+        meta["captions"] = scene_captions(scene, rng, w, n=RET_CANDIDATES)
     elif job.subset == "dota":
         meta["objects"] = _objects(scene, inst, DOTA_NAMES, affine)
         _write_dota(paths["label"], meta["objects"])
@@ -489,21 +523,23 @@ def _write_job(
         meta["objects"] = _objects(scene, inst, DIOR_NAMES, affine)
         _write_voc(paths["label"], paths["image"].name, (w, h), meta["objects"])
     elif job.subset == "loveda":
-        Image.fromarray(scene.cls_mask).save(paths["mask"])
+        Image.fromarray(scene.cls_mask).save(paths["mask"], compress_level=1)
         values, counts = np.unique(scene.cls_mask, return_counts=True)
         meta["class_pixels"] = {str(v): int(c) for v, c in zip(values.tolist(), counts.tolist())}
     elif job.subset == "isaid":
         colour, ids, instances = _isaid_masks(scene, inst)
-        Image.fromarray(colour).save(paths["mask"])
-        Image.fromarray(ids).save(paths["instances"])
+        Image.fromarray(colour).save(paths["mask"], compress_level=1)
+        Image.fromarray(ids).save(paths["instances"], compress_level=1)
         meta["objects"] = _objects(scene, inst, ISAID_NAMES, affine)
         meta["instances"] = instances
-    elif job.subset == "cls":
-        meta["label"] = job.scene
+    elif job.subset in SCENE_SETS:
+        meta["label"] = job.label
     elif job.subset == "count":
         meta.update(
             count=job.count, category=job.scene, captions=[count_caption(job.scene, job.count)]
         )
+    if job.subset in SCENE_SETS:
+        meta["conditions"] = {k: v for k, v in conditions(job).items() if k != "noise_seed"}
     meta["phash"] = f"{_phash(image):016x}"
     return meta
 
@@ -603,6 +639,7 @@ def _draw_copy(root: Path, spec: SynthSpec, job: CopyJob, max_distance: int = 1)
         names = ["crop", "strong_jitter", "jpeg"]
     if target_size != src_image.shape[0]:
         names = ["resize_to"] + [n for n in names if n != "resize"]
+    strength = job.strength
     # levels 0-2 weaken the change; levels 3-8 keep only the resize a cross-size copy needs,
     # re-encoded with other seeds (a plain JPEG re-encode alone can flip a tie-prone bit)
     for level in range(9):
@@ -630,6 +667,7 @@ def _draw_copy(root: Path, spec: SynthSpec, job: CopyJob, max_distance: int = 1)
     else:
         if same_shape:  # nothing milder exists: plant an exact copy
             return _exact_copy(root, job, scene, src_image, src_data, caption_rng)
+        strength = "strong"  # no change was mild enough (an enlarged 64 px tile): say so
     meta = _write_job(root, job.target, scene, written, data, caption_rng, (sx, sy, dx, dy), inst)
     if not done:
         done = [f"re-encode:{dst_fmt.lower()}"]
@@ -637,7 +675,7 @@ def _draw_copy(root: Path, spec: SynthSpec, job: CopyJob, max_distance: int = 1)
         duplicate_of=_rel(root, job.source),
         transforms=done,
         phash_distance=distance,
-        strength=job.strength,
+        strength=strength,
     )
     return meta
 
@@ -656,8 +694,29 @@ def _run(args) -> dict:
 # --- the whole set -----------------------------------------------------------------------------
 
 
-def _write_indexes(root: Path, metas: list[dict]) -> None:
+def choose_ret_captions(ret: list[dict], n: int = 5) -> dict:
+    """Keep ``n`` captions per RET image (in name order): the first ``n`` candidates, and for a
+    test image ``n`` that no earlier test image kept, so that every test caption has exactly
+    one correct image. A test image without ``n`` such captions moves to the val split (and
+    keeps its first ``n``); returns how many moved."""
+    used: set[str] = set()
+    moved = 0
+    for m in sorted(ret, key=lambda m: m["name"]):
+        fresh = [c for c in m["captions"] if c not in used][:n]
+        if m["split"] == "test" and len(fresh) == n:
+            m["captions"] = fresh
+            used.update(fresh)
+            continue
+        if m["split"] == "test":
+            m["split"] = "val"
+            moved += 1
+        m["captions"] = m["captions"][:n]
+    return {"ret_test_images_moved_to_val": moved}
+
+
+def _write_indexes(root: Path, metas: list[dict]) -> dict:
     ret = [m for m in metas if m["subset"] == "ret"]
+    short = choose_ret_captions(ret)
     images, sent = [], 0
     for i, m in enumerate(sorted(ret, key=lambda m: m["name"])):
         sentences = []
@@ -701,6 +760,7 @@ def _write_indexes(root: Path, metas: list[dict]) -> None:
     with (root / "ground_truth.jsonl").open("w") as f:
         for m in metas:
             f.write(json.dumps(m) + "\n")
+    return short
 
 
 def near_duplicate_pairs(hashes: list[int], max_distance: int) -> list[tuple[int, int, int]]:
@@ -754,7 +814,7 @@ def generate_embedded(
             metas.append(_run(a))
             bar.update()
     bar.close()
-    _write_indexes(root, metas)
+    caption_counts = _write_indexes(root, metas)
     elapsed = time.perf_counter() - start
     planted = {(m["duplicate_of"], m["path"]) for m in metas if "duplicate_of" in m}
     paths = [m["path"] for m in metas]
@@ -778,6 +838,7 @@ def generate_embedded(
             m["phash_distance"] for m in metas if m.get("strength") == "strong"
         ),
         "unplanted_pairs_within_2": [list(p) for p in accidental],
+        **caption_counts,
         "seconds": round(elapsed, 2),
         "images_per_second": round(len(metas) / elapsed, 1),
         "workers": workers,

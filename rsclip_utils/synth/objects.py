@@ -374,13 +374,16 @@ RADIUS = {
 
 
 class Placer:
-    """Finds free spots for objects: rejection sampling against the discs already taken."""
+    """Finds free spots for objects: rejection sampling against the discs already taken
+    (NumPy over the taken discs once there are many: the same IEEE arithmetic, the same
+    answers, faster for the 400 cars of a large parking lot)."""
 
     def __init__(self, size: tuple[int, int], rng, margin: float = 2.0):
         self.w, self.h = size
         self.rng = rng
         self.margin = margin
         self.taken: list[tuple[float, float, float]] = []
+        self._array = np.zeros((0, 3))
 
     def free(self, cx, cy, r, gap=1.0) -> bool:
         """Whether a disc of radius ``r`` at (cx, cy) fits inside the margins without
@@ -389,7 +392,13 @@ class Placer:
             return False
         if cx + r > self.w - 1 - self.margin or cy + r > self.h - 1 - self.margin:
             return False
-        return all((cx - x) ** 2 + (cy - y) ** 2 >= (r + q + gap) ** 2 for x, y, q in self.taken)
+        if len(self.taken) < 32:
+            return all((cx - x) ** 2 + (cy - y) ** 2 >= (r + q + gap) ** 2
+                       for x, y, q in self.taken)
+        if len(self._array) != len(self.taken):
+            self._array = np.asarray(self.taken, dtype=float)
+        x, y, q = self._array.T
+        return bool(((cx - x) ** 2 + (cy - y) ** 2 >= (r + q + gap) ** 2).all())
 
     def take(self, cx, cy, r):
         """Mark a disc as occupied."""

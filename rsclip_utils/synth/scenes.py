@@ -17,7 +17,8 @@ import numpy as np
 from .canvas import LANDCOVER, Canvas, add_grain, rotated_rect, textured
 from .objects import DRAW, RADIUS, Placer, Thing, draw_tree
 
-# Scene classes of the CLS set (AID's folder names where AID has the class).
+# Scene classes of the AID-like CLS set (AID's folder names): 16 of AID's 30, with the pairs
+# AID confuses (three residential densities, industrial / parking, meadow / farmland / bare land).
 SCENE_CLASSES = [
     "Airport",
     "BareLand",
@@ -26,14 +27,45 @@ SCENE_CLASSES = [
     "DenseResidential",
     "Farmland",
     "Forest",
+    "Industrial",
+    "Meadow",
+    "MediumResidential",
     "Parking",
     "Playground",
     "Port",
     "River",
+    "SparseResidential",
     "StorageTanks",
 ]
-# Object-rich scenes drawn for the DET and iSAID-style sets.
-DETECTION_SCENES = ["Airport", "Port", "Parking", "StorageTanks", "Sports", "Residential", "River"]
+# The EuroSAT-like set: EuroSAT's ten folder names, each drawn by the scene it looks like.
+EUROSAT_CLASSES = {
+    "AnnualCrop": "Farmland",
+    "Forest": "Forest",
+    "HerbaceousVegetation": "Shrubland",
+    "Highway": "Highway",
+    "Industrial": "Industrial",
+    "Pasture": "Meadow",
+    "PermanentCrop": "Orchard",
+    "Residential": "DenseResidential",
+    "River": "River",
+    "SeaLake": "Lake",
+}
+# The UAV-like set: low-altitude views of eight scene kinds (folder name -> scene), in pairs a
+# drone's-eye view confuses (crops / grass, parking / industry, town / village, river / road).
+UAV_CLASSES = {
+    "Farmland": "Farmland",
+    "Grassland": "Meadow",
+    "Highway": "Highway",
+    "Industrial": "Industrial",
+    "Parking": "Parking",
+    "Residential": "MediumResidential",
+    "River": "River",
+    "Village": "SparseResidential",
+}
+# Object-rich scenes drawn for the DET and iSAID-style sets (DOTA and DIOR scenes: airports,
+# harbours, parking lots, tank farms, sports grounds, towns, rivers, industry, roads).
+DETECTION_SCENES = ["Airport", "Port", "Parking", "StorageTanks", "Sports", "DenseResidential",
+                    "MediumResidential", "SparseResidential", "River", "Industrial", "Highway"]
 # What the COUNT set counts, and the ground each is counted on.
 COUNT_CATEGORIES = {
     "plane": "concrete",
@@ -166,6 +198,18 @@ def _inside_rect(x, y, cx, cy, length, width, theta, shrink=0.0) -> bool:
 
 def _dist_to_polyline(x, y, pts: np.ndarray) -> float:
     a, b = pts[:-1], pts[1:]
+    ab = b - a
+    t = np.clip(
+        ((x - a[:, 0]) * ab[:, 0] + (y - a[:, 1]) * ab[:, 1]) / (ab**2).sum(1).clip(1e-9), 0, 1
+    )
+    px, py = a[:, 0] + t * ab[:, 0], a[:, 1] + t * ab[:, 1]
+    return float(np.sqrt((px - x) ** 2 + (py - y) ** 2).min())
+
+
+def _dist_to_segments(x, y, segs: np.ndarray) -> float:
+    """Distance from (x, y) to the nearest of many segments (K, 2, 2): the arithmetic of
+    :func:`_dist_to_polyline` element by element, so the same numbers."""
+    a, b = segs[:, 0], segs[:, 1]
     ab = b - a
     t = np.clip(
         ((x - a[:, 0]) * ab[:, 0] + (y - a[:, 1]) * ab[:, 1]) / (ab**2).sum(1).clip(1e-9), 0, 1
@@ -352,8 +396,8 @@ def _baseball(rng, S, masks):
     return b
 
 
-def _residential(rng, S, masks, kind="DenseResidential", dense=True):
-    b = _Builder(kind, rng, S, "urban" if dense else "grass", masks)
+def _residential(rng, S, masks, kind="DenseResidential", dense=True, n_range=None, ground=None):
+    b = _Builder(kind, rng, S, ground or ("urban" if dense else "grass"), masks)
     theta = rng.normal(0, 0.1) + float(rng.choice([0, math.pi / 4])) * (rng.random() < 0.2)
     block = rng.uniform(30, 44)
     roads = []
@@ -365,9 +409,12 @@ def _residential(rng, S, masks, kind="DenseResidential", dense=True):
             pts = [(cx - ca * 2 * S, cy - sa * 2 * S), (cx + ca * 2 * S, cy + sa * 2 * S)]
             b.c.paint("line", pts, b.texture("asphalt", 5, 3), cls=LANDCOVER["road"], width=5)
             roads.append(np.array(pts))
-    road_ok = lambda x, y: min(_dist_to_polyline(x, y, r) for r in roads) > 5  # noqa: E731
+    grid = np.stack(roads)  # every road a segment: one vectorised distance for all of them
+    road_ok = lambda x, y: _dist_to_segments(x, y, grid) > 5  # noqa: E731
     size_range = (8, 13) if dense else (10, 16)
-    n = int((rng.integers(25, 45) if dense else rng.integers(6, 14)) * _area(S))
+    if n_range is None:
+        n_range = (25, 45) if dense else (6, 14)
+    n = int(rng.integers(*n_range) * _area(S))
     b.add(
         "building",
         n,
@@ -382,7 +429,7 @@ def _residential(rng, S, masks, kind="DenseResidential", dense=True):
         if rng.random() < 0.5:
             b.add("roundabout", 1, (26, 34))
     b.trees(int(rng.integers(2, 10) * _area(S)), ok=road_ok)
-    on_road = lambda x, y: min(_dist_to_polyline(x, y, r) for r in roads) < 1.5  # noqa: E731
+    on_road = lambda x, y: _dist_to_segments(x, y, grid) < 1.5  # noqa: E731
     b.add(
         "small vehicle",
         int(rng.integers(0, 6) * _area(S)),
@@ -590,6 +637,113 @@ SCENES = {
     "Sports": _sports,
     "Residential": lambda rng, S, masks: _residential(rng, S, masks, "Residential", dense=False),
 }
+
+
+# --- scene classes added in generator v6: the pairs real scene sets confuse ------------------
+# (dense / medium / sparse residential, industrial vs parking, meadow vs farmland, lake vs
+# river vs beach, orchard vs forest, shrubland vs bare land; AID, NWPU-RESISC45 and EuroSAT
+# name these classes, and their confusion matrices show them mixed up)
+
+
+def _industrial(rng, S, masks):
+    b = _Builder("Industrial", rng, S, str(rng.choice(["concrete", "urban", "asphalt"])), masks)
+    theta = float(rng.choice([0, math.pi / 2])) + rng.normal(0, 0.05)
+    b.add("building", int(rng.integers(3, 8) * _area(S)), (24, 44),
+          theta=lambda: theta + math.pi / 2 * rng.integers(2), gap=3)
+    b.add("large vehicle", int(rng.integers(1, 8) * _area(S) ** 0.5), (11, 15),
+          theta=lambda: theta + math.pi / 2 * rng.integers(2))
+    b.add("small vehicle", int(rng.integers(0, 12) * _area(S) ** 0.5), (6, 8),
+          theta=lambda: theta + math.pi / 2 * rng.integers(2), gap=0.5)
+    if rng.random() < 0.4:
+        b.add("storage tank", int(rng.integers(1, 4)), (9, 14))
+    b.trees(int(rng.integers(0, 6)))
+    return b
+
+
+def _meadow(rng, S, masks):
+    b = _Builder("Meadow", rng, S, str(rng.choice(["grass", "crop_green", "dry_grass"])), masks,
+                 variation=20, cells=int(rng.integers(3, 7)))
+    if rng.random() < 0.3:
+        pts = [tuple(rng.uniform(0, S, 2)) for _ in range(3)]
+        b.c.line(pts, (150, 140, 100), 2)
+    b.trees(int(rng.integers(0, 10) * _area(S)), size_range=(5, 10))
+    return b
+
+
+def _highway(rng, S, masks):
+    b = _Builder("Highway", rng, S, str(rng.choice(["grass", "dry_grass", "crop_brown"])), masks)
+    theta = rng.uniform(0, math.pi)
+    c, s = math.cos(theta), math.sin(theta)
+    off = rng.uniform(-0.15, 0.15) * S
+    cx, cy = S / 2 - s * off, S / 2 + c * off
+    width = rng.uniform(0.12, 0.2) * S
+    pts = [(cx - c * 2 * S, cy - s * 2 * S), (cx + c * 2 * S, cy + s * 2 * S)]
+    b.c.paint("line", pts, b.texture("asphalt", 5, 3), cls=LANDCOVER["road"], width=int(width))
+    b.c.line(pts, (225, 225, 215), 1)
+    on_road = lambda x, y: abs(-(x - cx) * s + (y - cy) * c) < width / 2 - 3  # noqa: E731
+    b.add("small vehicle", int(rng.integers(2, 14) * _area(S) ** 0.5), (6, 7.5), ok=on_road,
+          theta=lambda: theta + math.pi * rng.integers(2), gap=0.5)
+    b.add("large vehicle", int(rng.integers(0, 4)), (11, 14), ok=on_road,
+          theta=lambda: theta + math.pi * rng.integers(2))
+    b.trees(int(rng.integers(0, 12) * _area(S)),
+            ok=lambda x, y: abs(-(x - cx) * s + (y - cy) * c) > width / 2 + 3)
+    b.facts.update(road=_orientation(theta))
+    return b
+
+
+def _lake(rng, S, masks):
+    b = _Builder("Lake", rng, S, str(rng.choice(["grass", "forest", "sand"])), masks)
+    cx, cy = rng.uniform(0.3, 0.7, 2) * S
+    rx, ry = rng.uniform(0.35, 0.7, 2) * S
+    ang = np.linspace(0, 2 * math.pi, 20, endpoint=False)
+    radius = 1 + rng.uniform(-0.15, 0.15, ang.size)
+    poly = [(cx + rx * r * math.cos(a), cy + ry * r * math.sin(a)) for a, r in zip(ang, radius)]
+    b.c.paint("polygon", poly, b.texture("water", 8, 3, cells=3), cls=LANDCOVER["water"])
+    boats = 0
+    if rng.random() < 0.3:
+        inside = lambda x, y: ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 < 0.5  # noqa: E731
+        boats = b.add("ship", int(rng.integers(1, 3)), (8, 12), ok=inside)
+    b.facts.update(boats=boats)
+    return b
+
+
+def _orchard(rng, S, masks):
+    b = _Builder("Orchard", rng, S, str(rng.choice(["soil", "dry_grass", "crop_brown"])), masks,
+                 base_class=LANDCOVER["agriculture"])
+    theta = rng.uniform(0, math.pi)
+    c, s = math.cos(theta), math.sin(theta)
+    pitch = rng.uniform(6, 10)
+    size = pitch * rng.uniform(0.55, 0.8)
+    k = int(S / pitch) + 2
+    for i in range(-k, k):
+        for j in range(-k, k):
+            x = S / 2 + (i * c - j * s) * pitch
+            y = S / 2 + (i * s + j * c) * pitch
+            if -size < x < S + size and -size < y < S + size and rng.random() < 0.92:
+                draw_tree(b.c, rng, x, y, size, cls=LANDCOVER["agriculture"])
+    return b
+
+
+def _shrubland(rng, S, masks):
+    b = _Builder("Shrubland", rng, S, str(rng.choice(["dry_grass", "soil", "grass"])), masks,
+                 variation=18, cells=5)
+    for _ in range(int(rng.integers(40, 120) * _area(S))):
+        draw_tree(b.c, rng, rng.uniform(0, S), rng.uniform(0, S), rng.uniform(2.5, 5))
+    return b
+
+
+SCENES.update({
+    "MediumResidential": lambda rng, S, masks: _residential(
+        rng, S, masks, "MediumResidential", dense=False, n_range=(14, 24)),
+    "SparseResidential": lambda rng, S, masks: _residential(
+        rng, S, masks, "SparseResidential", dense=False, n_range=(3, 8)),
+    "Industrial": _industrial,
+    "Meadow": _meadow,
+    "Highway": _highway,
+    "Lake": _lake,
+    "Orchard": _orchard,
+    "Shrubland": _shrubland,
+})
 
 
 def render_scene(kind: str, rng: np.random.Generator, size: int, masks: bool = False) -> Scene:
