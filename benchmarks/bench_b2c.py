@@ -14,7 +14,6 @@ Reading: the B2C rules and the token check cost a few times a bare row write; di
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import platform
 import shutil
@@ -24,23 +23,18 @@ from dataclasses import replace
 from pathlib import Path
 
 from rsclip_utils import datasets as ds
-from rsclip_utils.b2c import MANIFEST_COLUMNS, write_manifest
+from rsclip_utils.b2c import write_manifest
 from rsclip_utils.config import get_profile
 from rsclip_utils.m2b import run_m2b
+from rsclip_utils.manifest import write_manifest_rows
 from rsclip_utils.synth import generate_embedded
 
 
 def baseline(records, path: Path) -> int:
-    n = 0
-    with path.open("w", newline="") as f:
-        w = csv.writer(f, delimiter="\t", lineterminator="\n")
-        w.writerow(MANIFEST_COLUMNS)
-        for r in records:
-            if r.objects and r.width and Path(r.image).is_file():
-                w.writerow((str(Path(r.image).resolve()), f"{len(r.objects)} objects", r.source,
-                            r.image_id, r.split or ""))
-                n += 1
-    return n
+    """The same rows without B2C: one placeholder caption per image, the same writer."""
+    return write_manifest_rows(path, (
+        (str(Path(r.image).resolve()), f"{len(r.objects)} objects", r.source, r.image_id,
+         r.split or "") for r in records if r.objects and r.width and Path(r.image).is_file()))
 
 
 def main() -> None:

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 import timeit
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -26,7 +28,9 @@ import numpy as np
 from rsclip_utils import datasets as ds
 from rsclip_utils.contours import find_contours
 from rsclip_utils.paths import find_realdata
-from rsclip_utils.synth.labelmaps import random_label_map
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from helpers.labelmaps import random_label_map  # noqa: E402  (a test helper, not the package)
 
 COMBOS = [
     ("LIST, NONE", cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE),

@@ -62,8 +62,9 @@ def cpu_training() -> str:
         generate_embedded(tmp / "emb", spec, progress=False)
         sets = ds.load_embedded(tmp / "emb")
         write_manifest(list(sets["ret"]) + list(sets["dota"]), tmp / "m.tsv", progress=False)
-        result = train(TrainConfig(manifest=str(tmp / "m.tsv"), out=str(tmp / "run"), steps=25,
-                                   batch_size=64, warmup=5, progress=False,
+        result = train(TrainConfig(manifest=str(tmp / "m.tsv"), out=str(tmp / "run"),
+                                   pretrained=None, steps=25, batch_size=64, warmup=5,
+                                   progress=False,
                                    checkpoint_every=1000))
         speed = read_log(result.log)["images_per_s"][5:]  # after warm-up steps
     finally:

@@ -29,7 +29,6 @@ Class names are normalised per source in one table, :data:`CLASS_NAMES`.
 
 from __future__ import annotations
 
-import csv
 import random
 import re
 import zlib
@@ -40,6 +39,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from .manifest import ManifestRow, write_manifest_rows
 from .records import ObjectAnnotation, Record
 from .text import NUMBER_WORDS, plural, with_article
 
@@ -267,29 +267,6 @@ def token_count(text: str) -> int:
     return len(_TOKENIZER.encode(text)) + 2
 
 
-MANIFEST_COLUMNS = ("filepath", "title", "source", "image_id", "split")
-
-
-def read_manifest_rows(path: str | Path) -> tuple[list[str], list[list[str]]]:
-    """A manifest's header and rows as lists of strings (the tab-separated file of
-    :func:`write_manifest`, or one filtered from it)."""
-    with Path(path).open(encoding="utf-8", newline="") as f:
-        reader = csv.reader(f, delimiter="\t")
-        header = next(reader, None)
-        if header is None:
-            raise ValueError(f"{path}: empty manifest, expected a header {MANIFEST_COLUMNS}")
-        return header, list(reader)
-
-
-def write_manifest_rows(path: str | Path, header: Sequence[str], rows: Iterable) -> Path:
-    """Write a header and rows as a manifest (a subset of one, e.g. for the data ablation)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f, delimiter="\t", lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
 CONTEXT_LENGTH = 77
 
 
@@ -375,7 +352,7 @@ def manifest_rows(
             if token_count(c) > CONTEXT_LENGTH:
                 s["over_context"] += 1
             s["captions"] += 1
-            yield (str(Path(r.image).resolve()), c, r.source, r.image_id, r.split or "")
+            yield ManifestRow(str(Path(r.image).resolve()), c, r.source, r.image_id, r.split or "")
 
 
 def write_manifest(
@@ -386,15 +363,11 @@ def write_manifest(
     check_images: bool = True,
     progress: bool = True,
 ) -> ManifestReport:
-    """``manifest.tsv`` (tab-separated, header ``filepath title source image_id split``, one row
-    per caption), readable as is by ``open_clip_train.main --dataset-type csv``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """``manifest.tsv`` (:mod:`rsclip_utils.manifest`: one row per caption), readable as is by
+    ``open_clip_train.main --dataset-type csv``."""
     report = ManifestReport()
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f, delimiter="\t", quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-        writer.writerow(MANIFEST_COLUMNS)
-        writer.writerows(manifest_rows(records, seed, config, report, check_images, progress))
+    write_manifest_rows(path, manifest_rows(records, seed, config, report, check_images,
+                                            progress))
     return report
 
 

@@ -54,8 +54,10 @@ def build(out: str | Path, recipe: BaseRecipe = BaseRecipe(), work: str | Path |
                                     progress=progress)
         result = train(TrainConfig(
             manifest=str(manifest), out=str(Path(tmp) / "train"), model="rsclip-tiny",
+            pretrained=None,
             steps=recipe.steps, batch_size=recipe.batch_size, lr=recipe.lr,
-            warmup=recipe.warmup, seed=recipe.seed, checkpoint_every=recipe.steps,
+            warmup=recipe.warmup, precision="auto", workers=0, seed=recipe.seed,
+            checkpoint_every=recipe.steps,
             stop_after=stop_after, progress=progress))
         log = read_log(result.log)
         state = torch.load(result.checkpoint, map_location="cpu", weights_only=True)["model"]

@@ -11,7 +11,7 @@ Introduced in notebook 00; every notebook's derived cell reads its profile from 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 
 @dataclass(frozen=True)
@@ -39,23 +39,48 @@ class SynthSpec:
 
 @dataclass(frozen=True)
 class TrainSpec:
-    """The continual-pretraining run of a profile (notebook 05) and its comparisons (06).
+    """The training recipe of a profile: notebook 05's continual pretraining and notebook 06's
+    comparisons. The one place a training default lives: the loop's
+    :class:`~rsclip_utils.training.TrainConfig` takes its recipe fields' defaults from
+    ``TrainSpec()`` and the command line (``python -m rsclip_utils.training --profile NAME``)
+    from the named profile's spec. ``TrainSpec()`` is the default profile's recipe.
 
     ``pretrained`` is the start of continual pretraining: "base" (rsclip-tiny trained on the
     web-like corpus, OpenAI CLIP's stand-in) or "openai" in the paper profile. The from-scratch
-    comparison runs the same recipe from random init. The data ablation (06) trains
-    ``ablation_steps`` per model from the same start, ``ablation_seeds`` seeds per row."""
+    comparison runs the same recipe from random init for ``scratch_steps`` (None: ``steps``).
+    The data ablation (06) trains ``ablation_steps`` per model from the same start,
+    ``ablation_seeds`` seeds per row."""
 
     model: str = "rsclip-tiny"
     pretrained: str | None = "base"
-    steps: int = 400
-    batch_size: int = 64
-    lr: float = 5e-4
-    warmup: int = 40
+    # batch 32, 250 steps and 80 per ablation run: what two cores afford for the continual
+    # run, the same recipe from scratch and nine ablation runs (notebook 06) inside the default
+    # profile's 15-minute budget; lr 3e-4, below the base model's 5e-4 as continual pretraining
+    # runs below CLIP's own rate (the paper: 4e-5 for ViT-B-32), the same for every start
+    steps: int = 250
+    batch_size: int = 32  # per process
+    lr: float = 3e-4
+    warmup: int = 25
     precision: str = "auto"  # amp on CUDA, fp32 on CPU
     workers: int = 0
-    ablation_steps: int = 150  # each of the data-ablation runs of notebook 06
+    scratch_steps: int | None = None
+    ablation_steps: int = 80  # each of the data-ablation runs of notebook 06
     ablation_seeds: int = 3
+
+    def recipe(self) -> dict:
+        """The fields the training loop's config shares with the spec."""
+        from .training import TrainConfig
+
+        shared = {f.name for f in fields(TrainConfig)}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name in shared}
+
+    def to_config(self, manifest, out, **overrides):
+        """The loop's :class:`~rsclip_utils.training.TrainConfig` for this recipe on
+        ``manifest``, writing to ``out``; ``overrides`` change any field (seed, steps, ...)."""
+        from .training import TrainConfig
+
+        return TrainConfig(manifest=str(manifest), out=str(out),
+                           **{**self.recipe(), **overrides})
 
 
 @dataclass(frozen=True)
@@ -107,18 +132,14 @@ PROFILES = {
         "tiny embedded set, CPU: the whole sequence in a few minutes (CI)",
         _SMOKE_SYNTH,
         cell_timeout_s=600,
-        train=TrainSpec(steps=30, batch_size=32, warmup=5, ablation_steps=4),
+        train=TrainSpec(steps=30, lr=5e-4, warmup=5, ablation_steps=4),
     ),
     "default": Profile(
         "default",
         "embedded set large enough to learn, CPU: the main job, <= 15 min on 2 cores",
         _DEFAULT_SYNTH,
         cell_timeout_s=1800,
-        # batch 32, 250 steps and 80 per ablation run: what two cores afford for the continual
-        # run, the same recipe from scratch and nine ablation runs (notebook 06) inside the
-        # 15-minute budget; lr 3e-4, below the base model's 5e-4 as continual pretraining runs
-        # below CLIP's own rate (the paper: 4e-5 for ViT-B-32), the same for every start
-        train=TrainSpec(steps=250, batch_size=32, lr=3e-4, warmup=25, ablation_steps=80),
+        train=TrainSpec(),
     ),
     "paper": Profile(
         "paper",
@@ -129,7 +150,7 @@ PROFILES = {
         # warm-up length is not given (2,000 steps here, open_clip's 10,000 default is long)
         train=TrainSpec(model="ViT-B-32", pretrained="openai", steps=108_215, batch_size=256,
                         lr=4e-5, warmup=2000, precision="amp", workers=8,
-                        ablation_steps=5000),
+                        scratch_steps=5000, ablation_steps=5000),
         b2c_number_words=False,
     ),
 }

@@ -36,7 +36,7 @@ import scipy.fftpack
 from PIL import Image
 from tqdm.auto import tqdm
 
-from .b2c import read_manifest_rows, write_manifest_rows
+from .manifest import images, read_manifest, select_rows, write_manifest_rows
 
 HASH_SIZE = 8
 IMG_SIZE = 32  # hash_size * highfreq_factor (4), as imagehash
@@ -252,7 +252,8 @@ def cross_pairs(a, b, max_distance: int = 1, segments: int = 4) -> np.ndarray:
 
 
 def brute_force_pairs(hashes, max_distance: int) -> np.ndarray:
-    """The same as :func:`find_duplicate_pairs` by comparing every pair (the tests' oracle)."""
+    """The same as :func:`find_duplicate_pairs` by comparing every pair, identical hashes
+    included: the tests' oracle, and the generator's check of its own set (notebook 00)."""
     h = np.asarray(hashes, dtype=np.uint64)
     out = []
     for i in range(len(h) - 1):
@@ -334,15 +335,9 @@ def dedup_manifest(manifest: str | Path, evaluation: dict[str, Sequence[str]],
       nothing is removed.
     """
     manifest, out_dir = Path(manifest), Path(out_dir)
-    header, rows = read_manifest_rows(manifest)
-    col = {name: header.index(name) for name in ("filepath", "source")}
-    train_paths: list[str] = []
-    source_of: dict[str, str] = {}
-    for row in rows:
-        p = row[col["filepath"]]
-        if p not in source_of:
-            source_of[p] = row[col["source"]]
-            train_paths.append(p)
+    rows = read_manifest(manifest)
+    source_of = images(rows)
+    train_paths = list(source_of)
     eval_items = [(name, str(p)) for name, paths in evaluation.items() for p in paths]
     all_paths = train_paths + [p for _, p in eval_items]
     hashed = phash_files(all_paths, workers=workers, progress=progress)
@@ -402,9 +397,9 @@ def dedup_manifest(manifest: str | Path, evaluation: dict[str, Sequence[str]],
             s["removed"][removed[p][0].split(":")[0]] += 1
         else:
             s["kept_images"] += 1
-    kept_rows = [r for r in rows if r[col["filepath"]] not in removed]
+    kept_rows = select_rows(rows, drop_images=removed)
     for r in rows:
-        report.sources[r[col["source"]]]["rows"] += 1
+        report.sources[r.source]["rows"] += 1
     for s in report.sources.values():
         s["removed"] = dict(s["removed"])
     for name, paths in evaluation.items():
@@ -426,7 +421,7 @@ def dedup_manifest(manifest: str | Path, evaluation: dict[str, Sequence[str]],
             "examples": [{"train": a_ok[i], "test": b_ok[j]} for i, j in found[:20].tolist()]}
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_manifest_rows(out_dir / "manifest_dedup.tsv", header, kept_rows)
+    write_manifest_rows(out_dir / "manifest_dedup.tsv", kept_rows)
     (out_dir / "dedup_report.json").write_text(json.dumps(report.to_dict(), indent=1,
                                                           default=int))
     return report

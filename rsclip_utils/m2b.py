@@ -29,7 +29,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -144,6 +144,12 @@ _ISAID = M2BSettings(
     names={v: n.lower().replace("_", " ") for v, n in MASK_FORMATS["isaid_color"].classes.items()},
 )
 M2B_PRESETS = {"loveda": _LOVEDA, "isprs_index": _ISPRS, "isprs_rgb": _ISPRS, "isaid_color": _ISAID}
+
+
+def presets(min_area: int = 1) -> dict[str, M2BSettings]:
+    """:data:`M2B_PRESETS` with a size floor of ``min_area`` pixels (notebook 02's ``MIN_AREA``;
+    the paper gives none)."""
+    return {fmt: replace(s, min_area=min_area) for fmt, s in M2B_PRESETS.items()}
 
 
 def _box_record(record: Record, settings: M2BSettings, engine: str) -> tuple[Record | None, dict]:

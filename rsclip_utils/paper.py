@@ -1,5 +1,6 @@
-"""The paper's numbers (RemoteCLIP, Liu, Chen et al., TGRS 2024; ../shared/FACTS.md) that the
-notebooks and the run report set beside ours. Introduced in notebook 06.
+"""The paper's numbers (RemoteCLIP, Liu, Chen et al., IEEE TGRS 2024, arXiv:2306.11029; each
+with its table) that the notebooks and the run report set beside ours, the only place they are
+typed. Introduced in notebook 06.
 """
 
 from __future__ import annotations

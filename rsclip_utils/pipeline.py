@@ -1,208 +1,346 @@
-"""The stages chained, for notebooks that run on their own: each later notebook asks for what an
-earlier one writes, and it is built here (through the same package functions) when missing.
-Introduced in notebook 04.
+"""The stage chain: every stage output of a run, built once, stamped, and reused only while its
+stamp matches.
+
+Introduced in notebook 02. Each notebook builds its own stage through :class:`Run` with its
+parameters (02 ``MIN_AREA``, 03 ``CENTRE`` and ``NUMBER_WORDS``, 04 ``MAX_DISTANCE`` and
+``SEGMENTS``, 05 ``STEPS``) and asks it for what earlier notebooks write. A notebook run on its
+own therefore builds the same thing as the full sequence::
+
+    run = Run(run_dir, profile, seed, data_root)
+    run.manifest(centre=(0.3, 0.7))   # notebook 03, with its parameter
+    run.checkpoint()                  # notebook 06: dedup and training are rebuilt, saying so
+
+The rule, per output (:mod:`rsclip_utils.stamps`):
+
+- missing: built (saying so, with progress shown);
+- stamp equal to the one the stage would write now: reused;
+- stamp different (a parameter, an input's stamp, the profile, seed, data root or package
+  version): rebuilt, naming what differs; a paper-profile checkpoint is refused instead (the
+  run took hours), as is
+- a file without a stamp (made by hand, or by an older version): refused, naming the file.
+
+A parameter a notebook exposes and a later notebook does not pass (``None``) keeps the value the
+existing output was built with, so 05 trains on 03's manifest as 03 made it; every other
+parameter comes from the profile.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, fields
 from pathlib import Path
 
-from .b2c import B2CConfig, write_manifest
-from .config import Profile
-from .datasets import EMBEDDED_SOURCES, ReadResult, load_embedded
-from .dedup import dedup_manifest
-from .errors import ReadReport
-from .m2b import run_m2b, write_m2b
-from .records import Record, read_jsonl, write_jsonl
-from .synth import ensure_embedded
+from .config import Profile, get_profile
+from .records import read_jsonl
+from .sources import RunSources, embedded_sources, paper_sources
+from .stamps import (
+    StaleOutputError,
+    differences,
+    make_stamp,
+    read_stamp,
+    stamp_path,
+    write_stamp,
+)
 
-# the paper's retrieval sets; the paper profile needs all three complete (Table II)
-PAPER_REQUIRED = ("RSICD", "RSITMD", "UCM")
-
-
-@dataclass
-class RunSources:
-    """What a run trains and evaluates on, by kind: human-caption sets (``ret``, all splits),
-    detection sets (``det``), segmentation sets (``seg``), scene-class sets (``scenes``) and a
-    counting set. Embedded data in the smoke and default profiles, the registered real datasets
-    under ``DATA_ROOT`` in the paper profile; ``absent`` lists registered datasets not there."""
-
-    ret: dict[str, ReadResult]
-    det: dict[str, ReadResult]
-    seg: dict[str, ReadResult]
-    scenes: dict[str, ReadResult]
-    count: ReadResult | None = None
-    absent: list[str] = field(default_factory=list)
-
-    def kinds(self) -> dict[str, list[str]]:
-        """Training source names by kind, as the paper groups its data (Table V)."""
-        return {"RET": list(self.ret), "DET": list(self.det), "SEG": list(self.seg)}
-
-    def seg_records(self) -> list[Record]:
-        """Every segmentation record (Mask-to-Box's input)."""
-        return [r for res in self.seg.values() for r in res]
-
-    def caption_records(self, m2b_records: list[Record]) -> list[Record]:
-        """Box-to-Caption's input: the RET sets, the DET sets and the Mask-to-Box records."""
-        return ([r for res in self.ret.values() for r in res]
-                + [r for res in self.det.values() for r in res] + list(m2b_records))
-
-    def retrieval_sets(self) -> dict[str, list[Record]]:
-        """The test split of every RET set (the retrieval benchmarks of Table II)."""
-        return {name: [r for r in res if r.split == "test"] for name, res in self.ret.items()}
-
-    def evaluation_images(self) -> dict[str, list[str]]:
-        """Every image an evaluation uses, which must not leak into training: RET val and test,
-        the scene sets, the counting set."""
-        out = {}
-        for name, res in self.ret.items():
-            for split in ("val", "test"):
-                out[f"{name} {split}"] = [r.image for r in res if r.split == split]
-        out.update({name: [r.image for r in res] for name, res in self.scenes.items()})
-        if self.count is not None:
-            out["COUNT"] = [r.image for r in self.count]
-        return {k: v for k, v in out.items() if v}
-
-    def evaluation_splits(self) -> dict[str, dict[str, list[str]]]:
-        """Each scene set's own train and test parts (linear probe, k-NN and few-shot fit on
-        train and score on test), which must not share an image either."""
-        return {name: {split: [r.image for r in res if r.split == split]
-                       for split in ("train", "test")} for name, res in self.scenes.items()}
+# the loop's fields that change what a run learns (the others: where it writes, how it reports)
+_NOT_IN_STAMP = {"manifest", "out", "progress", "resume", "stop_after", "grads_out",
+                 "checkpoint_every", "log_every", "workers", "extra"}
 
 
-def embedded_sources(sets: dict) -> RunSources:
-    """The embedded sets (as :func:`load_embedded` returns them) as a :class:`RunSources`."""
-    s = EMBEDDED_SOURCES
-    return RunSources(ret={s["ret"]: sets["ret"]},
-                      det={s["dota"]: sets["dota"], s["voc"]: sets["voc"]},
-                      seg={s["loveda"]: sets["loveda"], s["isaid"]: sets["isaid"]},
-                      scenes={s[k]: sets[k] for k in ("cls", "eurosat", "uav")},
-                      count=sets["count"])
+class Run:
+    """One run folder of one profile and seed: its sources and its stage outputs."""
 
+    def __init__(self, run_dir: str | Path, profile: Profile | str, seed: int = 0,
+                 data_root: str | Path | None = None, progress: bool = True):
+        self.run_dir = Path(run_dir)
+        self.profile = get_profile(profile) if isinstance(profile, str) else profile
+        self.seed = seed
+        self.data_root = str(data_root) if data_root else None
+        self.progress = progress
+        self._sources: RunSources | None = None
+        self._embedded: dict | None = None
 
-def _cached(run_dir: Path, entry, data_root: Path) -> ReadResult:
-    """A registered dataset read once per run; later notebooks read the cached records."""
-    from .data.loaders import load_dataset
+    # --- the rule --------------------------------------------------------------------------
 
-    folder = run_dir / "sources"
-    path, rep = folder / f"{entry.key}.jsonl", folder / f"{entry.key}.report.json"
-    if path.is_file() and rep.is_file():
-        report = ReadReport(source=entry.key, strict=False)
-        d = json.loads(rep.read_text())
-        report.files, report.records, report.objects = d["files"], d["records"], d["objects"]
-        report.captions = d["captions"]
-        return ReadResult(list(read_jsonl(path)), report)
-    result = load_dataset(entry, data_root)
-    write_jsonl(result.records, path)
-    rep.write_text(json.dumps(result.report.to_dict(), indent=1))
-    return result
+    def context(self) -> dict:
+        """The run's part of every stamp: profile, seed, data root."""
+        return {"profile": self.profile.name, "seed": self.seed, "data_root": self.data_root}
 
+    def _carried(self, output: Path, asked: dict, defaults: dict) -> dict:
+        """The parameters to build ``output`` with: those asked (not None), else the existing
+        output's for this run, else the defaults."""
+        have = read_stamp(output)
+        here = make_stamp("", {}, {}, **self.context())
+        mine = have is not None and all(have.get(k) == here[k]
+                                        for k in ("profile", "seed", "data_root"))
+        recorded = have["params"] if mine else {}
+        return {k: asked[k] if asked.get(k) is not None else recorded.get(k, v)
+                for k, v in defaults.items()}
 
-def paper_data_status(data_root: str | Path, registry: dict) -> tuple[dict, list[str]]:
-    """Every registered dataset's :class:`~rsclip_utils.data.DatasetStatus` under ``data_root``,
-    and what keeps the paper profile from using the data: a dataset there but incomplete, or a
-    RET-3 set missing. Shared by the preflight (:mod:`rsclip_utils.run`) and
-    :func:`paper_sources`."""
-    from .data import check_dataset
+    def _ensure(self, output: Path, stage: str, params: dict, inputs: dict[str, str],
+                build: Callable[[dict], None], made_by: str, hand_made: bool = True,
+                precious: bool = False) -> dict:
+        """Reuse, build or refuse ``output`` (see the module docstring); returns its stamp."""
+        want = make_stamp(stage, params, inputs, **self.context())
+        have = read_stamp(output)
+        if output.exists() and have is not None and have["digest"] == want["digest"]:
+            return want
+        if output.exists() and have is None and hand_made:
+            raise StaleOutputError(
+                f"{output} exists without a stamp (made by hand, by an older version of "
+                "rsclip_utils, or by a build that stopped half-way), so what made it is unknown; "
+                f"remove it to have {made_by} rebuild it")
+        if output.exists() and have is not None:
+            changed = differences(have, want)
+            if precious:
+                raise StaleOutputError(
+                    f"{output} was made differently and rebuilding it would discard a long "
+                    "run: " + "; ".join(changed) + f". Remove {output.parent} to retrain, or "
+                    "use another RUN_DIR")
+            print(f"rebuilding {output} ({made_by}): " + "; ".join(changed))
+        elif output.exists():
+            print(f"checking {output} (no stamp yet)")
+        else:
+            print(f"building {output} ({made_by})")
+        stamp_path(output).unlink(missing_ok=True)  # a build that stops leaves no valid stamp
+        build(want["params"])
+        write_stamp(output, want)
+        return want
 
-    statuses = {key: check_dataset(entry, data_root) for key, entry in registry.items()}
-    problems = []
-    for key, status in statuses.items():
-        if status.state == "incomplete":
-            problems += [f"{key} incomplete: {p}" for p in status.problems]
-        elif status.state == "missing" and key in PAPER_REQUIRED:
-            problems.append(f"{key} (needed for Table II) not found at {status.folder}: "
-                            f"python -m rsclip_utils.data instructions {key}")
-    return statuses, problems
+    def stamp(self, output: str | Path) -> dict | None:
+        """The stamp of an output of this run (None when it has none)."""
+        return read_stamp(output)
 
+    # --- sources ---------------------------------------------------------------------------
 
-def paper_sources(run_dir: Path, data_root: str | Path, registry=None) -> RunSources:
-    """Every complete registered dataset under ``data_root``, read by its loader (cached in
-    ``RUN_DIR/sources/``). Datasets that are not there are listed in ``absent``; one that is
-    there but incomplete, or a missing RET-3 set, raises naming what is wrong."""
-    from .data import load_registry
+    def embedded(self, workers: int | None = None) -> dict:
+        """The embedded sets (notebook 00), generated when missing or made by another spec
+        (``workers`` processes), read by the real readers. The paper profile shows them beside
+        the real data."""
+        from .datasets import load_embedded
+        from .synth import ensure_embedded
+        from .synth.generate import GENERATOR_VERSION
 
-    registry = registry or load_registry()
-    run_dir, data_root = Path(run_dir), Path(data_root)
-    statuses, problems = paper_data_status(data_root, registry)
-    out = RunSources(ret={}, det={}, seg={}, scenes={})
-    target = {"RET": out.ret, "DET": out.det, "SEG": out.seg, "CLS": out.scenes}
-    for key, status in statuses.items():
-        if status.state == "missing":
-            out.absent.append(key)
-        elif status.state == "complete" and not problems:
-            target[registry[key].kind][key] = _cached(run_dir, registry[key], data_root)
-    if problems:
-        raise FileNotFoundError("the paper profile's data is not ready:\n  "
-                                + "\n  ".join(problems))
-    return out
+        if self._embedded is None:
+            root = self.run_dir / "data" / "embedded"
+            spec = self.profile.synth
+            stamp = self._ensure(
+                root / "embedded.json", "embedded",
+                {"spec": spec.to_dict(), "generator_version": GENERATOR_VERSION}, {},
+                lambda p: ensure_embedded(root, spec, seed=self.seed, workers=workers,
+                                          progress=self.progress),
+                "notebook 00's generator", hand_made=False)
+            self._embedded = load_embedded(root)
+            self._embedded_digest = stamp["digest"]
+        return self._embedded
 
+    def sources(self) -> RunSources:
+        """What the run trains and evaluates on: the registered real datasets in the paper
+        profile (``data_root`` required), the embedded sets otherwise."""
+        if self._sources is None:
+            if self.profile.name == "paper":
+                if not self.data_root:
+                    raise ValueError("the paper profile reads the real datasets: set DATA_ROOT "
+                                     "(see python -m rsclip_utils.catalog check DIR)")
+                self._sources = paper_sources(self.run_dir, self.data_root, self.context())
+            else:
+                sets = self.embedded()
+                self._sources = embedded_sources(sets, self._embedded_digest)
+        return self._sources
 
-def run_sources(run_dir: Path, profile: Profile, seed: int = 0,
-                data_root: str | Path | None = None) -> RunSources:
-    """The run's sources: the registered real datasets in the paper profile (``data_root``
-    required), the embedded sets otherwise."""
-    if profile.name == "paper":
-        if not data_root:
-            raise ValueError("the paper profile reads the real datasets: set DATA_ROOT (see "
-                             "python -m rsclip_utils.data check DIR)")
-        return paper_sources(run_dir, data_root)
-    return embedded_sources(embedded_sets(run_dir, profile, seed))
+    # --- notebook 02: Mask-to-Box ----------------------------------------------------------
 
+    def m2b_path(self) -> Path:
+        """Where notebook 02's records are."""
+        return self.run_dir / "m2b" / "m2b_records.jsonl"
 
-def embedded_sets(run_dir: Path, profile: Profile, seed: int = 0) -> dict:
-    """The embedded sets of the run (generated when missing), read by the real readers."""
-    root = Path(run_dir) / "data" / "embedded"
-    ensure_embedded(root, profile.synth, seed=seed, progress=False)
-    return load_embedded(root)
+    def _m2b(self, min_area: int | None = None, workers: int | None = None) -> dict:
+        from .m2b import presets, run_m2b, write_m2b
 
+        sources = self.sources()
+        path = self.m2b_path()
 
-def m2b_records(run_dir: Path, sources: RunSources) -> list:
-    """Notebook 02's Mask-to-Box records (the run's SEG sets), boxed here when missing."""
-    path = Path(run_dir) / "m2b" / "m2b_records.jsonl"
-    if path.is_file():
-        return list(read_jsonl(path))
-    records, report = run_m2b(sources.seg_records(), progress=False)
-    write_m2b(records, report, Path(run_dir) / "m2b")
-    return records
+        def build(p):
+            records, report = run_m2b(sources.seg_records(), presets(p["min_area"]),
+                                      workers=workers, progress=self.progress)
+            write_m2b(records, report, path.parent)
 
+        params = self._carried(path, {"min_area": min_area}, {"min_area": 1})
+        return self._ensure(path, "m2b", params, {"sources": sources.digest()}, build,
+                            "notebook 02, Mask-to-Box")
 
-def manifest_dedup(run_dir: Path, profile: Profile, seed: int = 0,
-                   data_root: str | Path | None = None) -> Path:
-    """Notebook 04's ``manifest_dedup.tsv``; notebooks 02-04 are run here when it is missing."""
-    run_dir = Path(run_dir)
-    path = run_dir / "manifest_dedup.tsv"
-    if path.is_file():
+    def m2b(self, min_area: int | None = None, workers: int | None = None) -> list:
+        """Notebook 02's Mask-to-Box records of the run's SEG sets (``m2b/m2b_records.jsonl``
+        and ``m2b_report.json``); ``min_area``: the size floor in pixels."""
+        self._m2b(min_area, workers)
+        return list(read_jsonl(self.m2b_path()))
+
+    # --- notebook 03: Box-to-Caption -------------------------------------------------------
+
+    def manifest_path(self) -> Path:
+        """Where notebook 03's manifest is."""
+        return self.run_dir / "manifest.tsv"
+
+    def _manifest(self, centre=None, number_words: bool | None = None) -> dict:
+        from .b2c import B2CConfig, write_manifest
+
+        sources = self.sources()
+        m2b = self._m2b()
+        path = self.manifest_path()
+        defaults = asdict(B2CConfig(number_words=self.profile.b2c_number_words))
+
+        def build(p):
+            config = B2CConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                  for k, v in p.items()})
+            records = sources.caption_records(list(read_jsonl(self.m2b_path())))
+            report = write_manifest(records, path, seed=self.seed, config=config,
+                                    progress=self.progress)
+            (self.run_dir / "manifest_report.json").write_text(
+                json.dumps(report.to_dict(), indent=1))
+
+        asked = {"centre": list(centre) if centre is not None else None,
+                 "number_words": number_words}
+        carried = self._carried(path, asked, {k: defaults[k] for k in asked})
+        return self._ensure(path, "b2c", {**defaults, **carried},
+                            {"sources": sources.digest(), "m2b": m2b["digest"]}, build,
+                            "notebook 03, Box-to-Caption")
+
+    def manifest(self, centre=None, number_words: bool | None = None) -> Path:
+        """Notebook 03's ``manifest.tsv`` (and ``manifest_report.json``): human captions of
+        the RET sets and B2C captions of the DET sets and the Mask-to-Box records."""
+        self._manifest(centre, number_words)
+        return self.manifest_path()
+
+    def manifest_report(self) -> dict:
+        """The report B2C wrote with the manifest (per source: images, captions, skipped)."""
+        self._manifest()
+        return json.loads((self.run_dir / "manifest_report.json").read_text())
+
+    # --- notebook 04: de-duplication -------------------------------------------------------
+
+    def dedup_path(self) -> Path:
+        """Where notebook 04's de-duplicated manifest is."""
+        return self.run_dir / "manifest_dedup.tsv"
+
+    def _dedup(self, max_distance: int | None = None, segments: int | None = None,
+               workers: int | None = None) -> dict:
+        from .dedup import dedup_manifest
+
+        sources = self.sources()
+        manifest = self._manifest()
+        path = self.dedup_path()
+
+        def build(p):
+            dedup_manifest(self.manifest_path(), sources.evaluation_images(), self.run_dir,
+                           max_distance=p["max_distance"], segments=p["segments"],
+                           workers=workers, progress=self.progress,
+                           splits=sources.evaluation_splits())
+
+        params = self._carried(path, {"max_distance": max_distance, "segments": segments},
+                               {"max_distance": 1, "segments": 4})
+        return self._ensure(path, "dedup", params,
+                            {"sources": sources.digest(), "manifest": manifest["digest"]},
+                            build, "notebook 04, p-Hash de-duplication")
+
+    def manifest_dedup(self, max_distance: int | None = None, segments: int | None = None,
+                       workers: int | None = None) -> Path:
+        """Notebook 04's ``manifest_dedup.tsv`` and ``dedup_report.json``: the manifest without
+        near-duplicates and without copies of evaluation images (``max_distance``: the largest
+        Hamming distance that counts as a copy; ``segments``: of the index)."""
+        self._dedup(max_distance, segments, workers)
+        return self.dedup_path()
+
+    def dedup_report(self) -> dict:
+        """The report of the de-duplication (``dedup_report.json``)."""
+        self._dedup()
+        return json.loads((self.run_dir / "dedup_report.json").read_text())
+
+    # --- notebooks 05 and 06: training -----------------------------------------------------
+
+    def _train(self, output: Path, manifest: Path, inputs: dict, made_by: str, **asked) -> dict:
+        """Train the profile's recipe on ``manifest`` into ``output.parent``, stamped."""
+        from .training import TrainConfig, train
+
+        spec = self.profile.train
+        config = spec.to_config(manifest, output.parent, seed=self.seed,
+                                progress=self.progress, **asked)
+        params = {f.name: getattr(config, f.name) for f in fields(TrainConfig)
+                  if f.name not in _NOT_IN_STAMP}
+
+        def build(p):
+            if output.parent.is_dir():
+                shutil.rmtree(output.parent)
+            train(config)
+
+        return self._ensure(output, "train", params, inputs, build, made_by,
+                            precious=self.profile.name == "paper")
+
+    def checkpoint_path(self, start: str = "continual") -> Path:
+        """Where notebook 05's checkpoint of ``start`` ("continual" or "scratch") is."""
+        if start not in ("continual", "scratch"):
+            raise ValueError(f"start {start!r} is not 'continual' or 'scratch'")
+        return self.run_dir / ("train" if start == "continual" else "train_scratch") / "latest.pt"
+
+    def checkpoint(self, start: str = "continual", steps: int | None = None) -> Path:
+        """Notebook 05's checkpoint (``train/latest.pt``, with ``train_log.csv``): the profile's
+        recipe from its pretrained start ("continual": the base model, OpenAI's weights in the
+        paper profile) or the same recipe from random init ("scratch", ``train_scratch/``, for
+        ``scratch_steps``). ``steps``: 0 the profile's; None as the existing checkpoint was trained
+        (else the profile's); a number shortens or lengthens the run."""
+        path = self.checkpoint_path(start)
+        spec = self.profile.train
+        default_steps = spec.steps if start == "continual" else (spec.scratch_steps
+                                                                 or spec.steps)
+        steps = default_steps if steps == 0 else self._carried(
+            path, {"steps": steps}, {"steps": default_steps})["steps"]
+        extra = {} if start == "continual" else {"pretrained": None}
+        dedup = self._dedup()
+        self._train(path, self.dedup_path(), {"manifest_dedup": dedup["digest"]},
+                    f"notebook 05, {start} pretraining", steps=steps, **extra)
         return path
-    sources = run_sources(run_dir, profile, seed, data_root)
-    if not (run_dir / "manifest.tsv").is_file():
-        records = sources.caption_records(m2b_records(run_dir, sources))
-        write_manifest(records, run_dir / "manifest.tsv", seed=seed,
-                       config=B2CConfig(number_words=profile.b2c_number_words), progress=False)
-    dedup_manifest(run_dir / "manifest.tsv", sources.evaluation_images(), run_dir,
-                   progress=False, splits=sources.evaluation_splits())
-    return path
 
+    def ablation_checkpoint(self, label: str, kinds: list[str], seed: int) -> Path:
+        """One run of notebook 06's data ablation: the profile's recipe for ``ablation_steps``
+        on the rows of the de-duplicated manifest whose source is of ``kinds`` (RET, DET, SEG),
+        with ``seed``. The subset manifest and the checkpoint are stamped like every stage."""
+        from .manifest import read_manifest, select_rows, write_manifest_rows
 
-def trained_checkpoint(run_dir: Path, profile: Profile, seed: int = 0,
-                       data_root: str | Path | None = None, start: str = "continual",
-                       steps: int = 0) -> Path:
-    """Notebook 05's checkpoint; trained here with the profile's recipe when missing.
-    ``start``: "continual" (from the profile's pretrained start, the base model or OpenAI's
-    weights; folder ``train/``) or "scratch" (the same recipe from random init;
-    ``train_scratch/``). ``steps`` (0: the profile's) shortens the run."""
-    from .training import TrainConfig, train
+        sources = self.sources()
+        dedup = self._dedup()
+        part = self.run_dir / "ablation" / label.replace(" + ", "_")
+        subset = part / "manifest.tsv"
+        used = sorted(s for k in kinds for s in sources.kinds()[k])
 
-    if start not in ("continual", "scratch"):
-        raise ValueError(f"start {start!r} is not 'continual' or 'scratch'")
-    path = Path(run_dir) / ("train" if start == "continual" else "train_scratch") / "latest.pt"
-    if path.is_file():
+        def build(p):
+            rows = select_rows(read_manifest(self.dedup_path()), sources=p["sources"])
+            write_manifest_rows(subset, rows)
+
+        stamp = self._ensure(subset, "subset", {"kinds": list(kinds), "sources": used},
+                             {"manifest_dedup": dedup["digest"]}, build,
+                             "notebook 06, the data ablation")
+        steps = self.profile.train.ablation_steps
+        out = part / f"seed{seed}" / "latest.pt"
+        run = Run(self.run_dir, self.profile, seed, self.data_root, progress=False)
+        run._train(out, subset, {"manifest": stamp["digest"]}, "notebook 06, the data ablation",
+                   steps=steps, warmup=max(1, steps // 10), checkpoint_every=steps)
+        return out
+
+    # --- notebook 06: metrics --------------------------------------------------------------
+
+    def write_metrics(self, path: str | Path, summary: dict, params: dict,
+                      models: dict[str, Path]) -> Path:
+        """Write notebook 06's ``metrics.json`` with a stamp naming the checkpoints it scored
+        (their stamps) and the evaluation's parameters."""
+        path = Path(path)
+        inputs = {"sources": self.sources().digest()}
+        for name, ckpt in models.items():
+            stamp = read_stamp(ckpt)
+            inputs[name] = stamp["digest"] if stamp else str(ckpt)
+        path.write_text(json.dumps(summary, indent=1))
+        write_stamp(path, make_stamp("evaluation", params, inputs, **self.context()))
         return path
-    spec = profile.train
-    manifest = manifest_dedup(run_dir, profile, seed, data_root)
-    extra = {} if start == "continual" else {"pretrained": None}
-    train(TrainConfig.from_spec(spec, manifest, path.parent, seed=seed,
-                                steps=steps or spec.steps, **extra))
-    return path
+
+
+__all__ = ["Run", "StaleOutputError"]

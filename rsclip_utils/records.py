@@ -3,7 +3,7 @@
 Introduced in notebook 00 (datasets). Every later stage (M2B, B2C, dedup, training,
 evaluation) reads and writes these records, so real and embedded data look alike.
 
-Conventions (see ../shared/DESIGN.md):
+Conventions (the data flow of the README):
 - pixel coordinates are 0-based, x to the right, y down;
 - a horizontal box is ``(xmin, ymin, xmax, ymax)`` in whole pixels, *inclusive*: the box holds
   ``xmax - xmin + 1`` columns (as the min/max of the border points that M2B takes);

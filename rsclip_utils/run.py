@@ -78,9 +78,8 @@ def paper_preflight(data_root: str | Path | None, model: str = "ViT-B-32",
     """What the paper profile lacks here, one line each (empty: it can start). The data stages
     alone (``needs_model=False``: notebooks 00-04) need the data but neither a GPU nor weights,
     so a manifest can be prepared on a CPU machine and trained on elsewhere."""
-    from .data import load_registry
+    from .catalog import load_registry, paper_data_status
     from .models import weights_problem
-    from .pipeline import paper_data_status
 
     problems = []
     if cuda is None and needs_model:
@@ -92,7 +91,7 @@ def paper_preflight(data_root: str | Path | None, model: str = "ViT-B-32",
                         "(on Colab: Runtime > Change runtime type > GPU)")
     if not data_root:
         problems.append("no --data-root: the folder holding the real datasets "
-                        "(data/README.md; python -m rsclip_utils.data check DIR)")
+                        "(data/README.md; python -m rsclip_utils.catalog check DIR)")
     elif not Path(data_root).is_dir():
         problems.append(f"--data-root {data_root} does not exist")
     else:
@@ -104,7 +103,7 @@ def paper_preflight(data_root: str | Path | None, model: str = "ViT-B-32",
         if needs_model and not scene_sets:
             problems.append("no scene-classification set complete (zero-shot, linear probe and "
                             "k-NN need one, Table III): e.g. AID, RESISC45 or EuroSAT; "
-                            "python -m rsclip_utils.data list")
+                            "python -m rsclip_utils.catalog list")
     for tag in ("openai", "remoteclip") if needs_model else ():
         problem = weights_problem(model, tag)
         if problem:

@@ -26,7 +26,7 @@ import os
 import random
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
@@ -35,6 +35,8 @@ from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 from PIL import Image
 from tqdm.auto import tqdm
 
+from .config import TrainSpec
+from .manifest import read_manifest
 from .models import create_model
 
 PRECISIONS = ("fp32", "amp", "amp_bf16")
@@ -129,11 +131,7 @@ class ManifestDataset(torch.utils.data.Dataset):
 
     def __init__(self, manifest: str | Path, size: int, mean, std, tokenizer, seed: int = 0,
                  augment: bool = True, cache_images: bool = True):
-        with Path(manifest).open(encoding="utf-8", newline="") as f:
-            reader = csv.DictReader(f, delimiter="\t")
-            if not {"filepath", "title"} <= set(reader.fieldnames or ()):
-                raise ValueError(f"{manifest}: header {reader.fieldnames} lacks filepath/title")
-            rows = [(r["filepath"], r["title"]) for r in reader]
+        rows = [(r.filepath, r.title) for r in read_manifest(manifest)]
         if not rows:
             raise ValueError(f"{manifest}: no rows")
         self.paths, self.captions = zip(*rows)
@@ -186,41 +184,47 @@ def epoch_batches(n: int, global_batch: int, seed: int, epoch: int) -> list[list
 
 # --- the loop -------------------------------------------------------------------------------
 
+_RECIPE = TrainSpec()  # the recipe fields' defaults: the default profile's (config.py)
+
+
+def _arg(default, help: str, **kw):
+    """A config field with its command-line help (the CLI is built from these fields)."""
+    return field(default=default, metadata={"help": help, **kw})
+
+
 @dataclass
 class TrainConfig:
-    """Everything a run depends on (saved in each checkpoint)."""
+    """Everything a run depends on (saved in each checkpoint). The recipe fields (model to
+    workers) default to :class:`~rsclip_utils.config.TrainSpec`'s, the only place they are set;
+    a profile's run is ``profile.train.to_config(manifest, out, **overrides)``."""
 
-    manifest: str
-    out: str
-    model: str = "rsclip-tiny"
-    pretrained: str | None = None
-    steps: int = 200
-    batch_size: int = 64          # per process
-    lr: float = 5e-4
-    warmup: int = 20
-    weight_decay: float = 0.0     # Adam, as the paper; > 0 gives AdamW
-    betas: tuple[float, float] = (0.9, 0.98)
-    eps: float = 1e-6
-    precision: str = "auto"       # auto: amp on CUDA, fp32 on CPU
-    seed: int = 0
-    workers: int = 0
-    checkpoint_every: int = 100
-    log_every: int = 1
-    augment: bool = True
-    device: str = "auto"
-    resume: bool = False
-    stop_after: int | None = None  # stop early at this step (to test resuming)
-    grads_out: str | None = None   # save loss and gradients of the first step (DDP test)
-    progress: bool = True
+    manifest: str = _arg(None, "manifest TSV (rsclip_utils.manifest): filepath, title, ...",
+                         required=True)
+    out: str = _arg(None, "run folder: log and checkpoints", required=True)
+    model: str = _arg(_RECIPE.model, "open_clip model name, or rsclip-tiny")
+    pretrained: str | None = _arg(_RECIPE.pretrained, "start: base, openai, remoteclip, a "
+                                  "checkpoint path, or none (random init)")
+    steps: int = _arg(_RECIPE.steps, "optimizer steps")
+    batch_size: int = _arg(_RECIPE.batch_size, "per process")
+    lr: float = _arg(_RECIPE.lr, "peak learning rate (after the linear warm-up, cosine decay)")
+    warmup: int = _arg(_RECIPE.warmup, "warm-up steps")
+    weight_decay: float = _arg(0.0, "Adam, as the paper; > 0 gives AdamW", alias="--wd")
+    betas: tuple[float, float] = _arg((0.9, 0.98), "Adam betas")
+    eps: float = _arg(1e-6, "Adam epsilon")
+    precision: str = _arg(_RECIPE.precision, "auto: amp on CUDA, fp32 on CPU",
+                          choices=("auto",) + PRECISIONS)
+    seed: int = _arg(0, "data order, augmentation and init")
+    workers: int = _arg(_RECIPE.workers, "data-loader processes")
+    checkpoint_every: int = _arg(100, "steps between checkpoints")
+    log_every: int = _arg(1, "steps between log rows")
+    augment: bool = _arg(True, "the paper's augmentation (--no-augment: resize only)")
+    device: str = _arg("auto", "auto: cuda when present, else cpu")
+    resume: bool = _arg(False, "continue from <out>/latest.pt")
+    stop_after: int | None = _arg(None, "stop early at this step (to test resuming)")
+    grads_out: str | None = _arg(None, "save loss and gradients of the first step (DDP test)",
+                                 hidden=True)
+    progress: bool = _arg(True, "progress bar (--quiet: none)", alias="--quiet")
     extra: dict = field(default_factory=dict)
-
-    @classmethod
-    def from_spec(cls, spec, manifest, out, **overrides) -> TrainConfig:
-        """A run of a profile's :class:`~rsclip_utils.config.TrainSpec` (model, start, steps,
-        batch, lr, warm-up, precision, workers); ``overrides`` change any field."""
-        fields = {k: getattr(spec, k) for k in ("model", "pretrained", "steps", "batch_size",
-                                                "lr", "warmup", "precision", "workers")}
-        return cls(manifest=str(manifest), out=str(out), **{**fields, **overrides})
 
 
 def _dist() -> tuple[int, int, int]:
@@ -396,37 +400,63 @@ def read_log(path: str | Path) -> dict[str, list[float]]:
     return {k: [float(r[k]) for r in rows] for k in LOG_COLUMNS}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """The command line (``python -m rsclip_utils.training``, also under torchrun)."""
+def _none(value: str) -> str | None:
+    return None if value.lower() in ("", "none") else value
+
+
+def build_parser(profile: str = "default") -> argparse.ArgumentParser:
+    """The command line, one option per :class:`TrainConfig` field, with the recipe defaults of
+    ``profile`` (``--profile``); the defaults shown by ``--help`` are the profile's."""
+    from .config import get_profile
+
+    recipe = get_profile(profile).train.recipe()
     parser = argparse.ArgumentParser(prog="python -m rsclip_utils.training",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--manifest", required=True)
-    parser.add_argument("--out", required=True, help="run folder: log and checkpoints")
-    parser.add_argument("--model", default="rsclip-tiny")
-    parser.add_argument("--pretrained", default=None)
-    parser.add_argument("--steps", type=int, default=200)
-    parser.add_argument("--batch-size", type=int, default=64, help="per process")
-    parser.add_argument("--lr", type=float, default=5e-4)
-    parser.add_argument("--warmup", type=int, default=20)
-    parser.add_argument("--wd", type=float, default=0.0)
-    parser.add_argument("--precision", default="auto", choices=("auto",) + PRECISIONS)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=0)
-    parser.add_argument("--checkpoint-every", type=int, default=100)
-    parser.add_argument("--no-augment", action="store_true")
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--resume", action="store_true", help="continue from <out>/latest.pt")
-    parser.add_argument("--stop-after", type=int, default=None)
-    parser.add_argument("--grads-out", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--quiet", action="store_true")
-    a = parser.parse_args(argv)
-    result = train(TrainConfig(
-        manifest=a.manifest, out=a.out, model=a.model, pretrained=a.pretrained, steps=a.steps,
-        batch_size=a.batch_size, lr=a.lr, warmup=a.warmup, weight_decay=a.wd,
-        precision=a.precision, seed=a.seed, workers=a.workers,
-        checkpoint_every=a.checkpoint_every, augment=not a.no_augment, device=a.device,
-        resume=a.resume, stop_after=a.stop_after, grads_out=a.grads_out, progress=not a.quiet))
+    parser.add_argument("--profile", default=profile,
+                        help="the profile whose recipe gives the defaults (default: %(default)s)")
+    types = {"int": int, "float": float, "str": str}
+    for f in fields(TrainConfig):
+        meta = f.metadata
+        if "help" not in meta:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        default = recipe.get(f.name, f.default)
+        help_text = argparse.SUPPRESS if meta.get("hidden") else meta["help"]
+        if f.type == "bool" and default:  # on by default: a flag that turns it off
+            off = [meta["alias"]] if "alias" in meta else []
+            parser.add_argument(f"--no-{f.name.replace('_', '-')}", *off, dest=f.name,
+                                action="store_false", help=help_text)
+        elif f.type == "bool":
+            parser.add_argument(flag, action="store_true", help=help_text)
+        else:
+            names = [flag] + ([meta["alias"]] if "alias" in meta else [])
+            kind = f.type.split(" |")[0]
+            kw = {"required": True} if meta.get("required") else {
+                "default": default, "help": help_text if meta.get("hidden") else
+                f"{meta['help']} (default: %(default)s)"}
+            if kind.startswith("tuple"):
+                kw.update(type=float, nargs=2)
+            else:
+                kw.update(type=_none if "None" in f.type and kind == "str" else types[kind])
+            if "choices" in meta:
+                kw["choices"] = meta["choices"]
+            if meta.get("required"):
+                kw["help"] = help_text
+            parser.add_argument(*names, **kw)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line (``python -m rsclip_utils.training``, also under torchrun)."""
+    first = argparse.ArgumentParser(add_help=False)
+    first.add_argument("--profile", default="default")
+    profile = first.parse_known_args(argv)[0].profile
+    a = vars(build_parser(profile).parse_args(argv))
+    a.pop("profile")
+    if "betas" in a:
+        a["betas"] = tuple(a["betas"])
+    result = train(TrainConfig(**a))
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"{result.steps} steps, last loss {result.last_loss:.4f}, "
               f"skipped {result.skipped_steps}, log {result.log}, checkpoint {result.checkpoint}")

@@ -44,6 +44,27 @@ def image_grid(
     return fig
 
 
+def table(rows: Sequence[Sequence], header: Sequence[str]) -> None:
+    """A small Markdown table in the notebook (plain text in a terminal)."""
+    from IPython.display import Markdown, display
+
+    lines = ["| " + " | ".join(str(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    display(Markdown("\n".join(lines)))
+
+
+def draw_boxes(ax, boxes, colour=None, linestyle: str = "-", linewidth: float = 1.0,
+               offset: tuple[float, float] = (0, 0)) -> None:
+    """(label, box) pairs as rectangles on ``ax``; a box ``[x0, y0, x1, y1]`` is inclusive in
+    pixels, so its rectangle runs from pixel edge to pixel edge. ``colour``: one for all (None:
+    :func:`colour_for` each label); ``offset``: subtracted, for a crop."""
+    dx, dy = offset
+    for label, (x0, y0, x1, y1) in boxes:
+        ax.add_patch(Rectangle((x0 - dx - 0.5, y0 - dy - 0.5), x1 - x0 + 1, y1 - y0 + 1,
+                               fill=False, linestyle=linestyle, linewidth=linewidth,
+                               edgecolor=colour or colour_for(label)))
+
+
 def draw_record(
     ax,
     record: Record,
@@ -56,14 +77,10 @@ def draw_record(
     if image is None:
         image = load_rgb(record.image)
     ax.imshow(image)
+    draw_boxes(ax, [(o.label, o.box) for o in record.objects])
     for o in record.objects:
         c = colour_for(o.label)
         x0, y0, x1, y1 = o.box
-        ax.add_patch(
-            Rectangle(
-                (x0 - 0.5, y0 - 0.5), x1 - x0 + 1, y1 - y0 + 1, fill=False, edgecolor=c, linewidth=1
-            )
-        )
         if polygons and o.polygon:
             for ring in o.polygon:
                 ax.add_patch(

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from rsclip_utils.base_model import FIRST_STEPS, WEIGHTS, BaseRecipe, build, read_base
+from rsclip_utils.manifest import COLUMNS, read_manifest
 from rsclip_utils.models import create_model
 from rsclip_utils.synth.web import SHARES, web_sample, write_web_corpus
 
@@ -53,4 +54,5 @@ def test_web_corpus_is_deterministic_and_web_like(tmp_path):
     assert np.mean(words) < 5  # short, unlike the five-sentence RS captions
     manifest = write_web_corpus(tmp_path / "web", 20, progress=False)
     rows = manifest.read_text().splitlines()
-    assert rows[0] == "filepath\ttitle" and len(rows) == 21
+    assert rows[0] == "\t".join(COLUMNS) and len(rows) == 21
+    assert [r.title for r in read_manifest(manifest)] == [web_sample(i, 0)[1] for i in range(20)]

@@ -6,13 +6,13 @@ import math
 import cv2
 import numpy as np
 import pytest
+from helpers.labelmaps import random_label_map
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from rsclip_utils import datasets as ds
 from rsclip_utils.contours import BorderStart, Step, find_contours
-from rsclip_utils.synth.labelmaps import random_label_map
 
 COMBOS = [
     (mode, method)

@@ -4,6 +4,7 @@
 import cv2
 import numpy as np
 import pytest
+from helpers.labelmaps import random_label_map
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -20,7 +21,6 @@ from rsclip_utils.m2b import (
     write_m2b,
 )
 from rsclip_utils.records import Record, read_jsonl
-from rsclip_utils.synth.labelmaps import random_label_map
 
 
 def components_oracle(label_map, values, names=None):

@@ -1,6 +1,10 @@
-"""The notebooks as committed, and the papermill runner: the smoke sequence end to end and a
-failing notebook named with its cell."""
+"""The notebooks: committed clean, in order, and run in sequence through the runner (smoke profile,
+and the data notebooks in the paper profile on a CPU)."""
 
+from __future__ import annotations
+
+import csv
+import json
 import subprocess
 import sys
 
@@ -9,9 +13,21 @@ import pytest
 
 from rsclip_utils.nbcheck import has_outputs, non_literal_statements, parameters_cell
 from rsclip_utils.paths import repo_root
-from rsclip_utils.run import notebook_paths, select
+from rsclip_utils.run import notebook_paths
 
 NOTEBOOKS = notebook_paths()
+
+
+def run_cli(*args, timeout=900):
+    return subprocess.run(
+        [sys.executable, "-m", "rsclip_utils.run", *args],
+        cwd=repo_root(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 
 
 def test_notebooks_exist_in_order():
@@ -32,27 +48,6 @@ def test_committed_without_outputs_and_with_literal_parameters(path):
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     headings = [c.source for c in nb.cells if c.cell_type == "markdown"]
     assert any("## Summary" in h for h in headings) and any("## Exercises" in h for h in headings)
-
-
-def test_non_literal_parameters_are_caught():
-    assert non_literal_statements("A = 1\nB = 'x'\nC = [1, 2]") == []
-    assert non_literal_statements("A = 1\nB = A + 1\nimport os") == ["B = A + 1", "import os"]
-
-
-def test_select_by_number():
-    assert [p.name[:2] for p in select(NOTEBOOKS, "00")] == ["00"]
-    with pytest.raises(SystemExit, match="no notebook numbered 42"):
-        select(NOTEBOOKS, "00,42")
-
-
-def run_cli(*args, timeout=900):
-    return subprocess.run(
-        [sys.executable, "-m", "rsclip_utils.run", *args],
-        cwd=repo_root(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def test_smoke_sequence_through_the_runner(tmp_path):
@@ -97,3 +92,26 @@ def test_a_failing_notebook_is_named_with_its_cell(tmp_path):
     assert "cell 4 (In [4])" in proc.stderr  # counted in the executed copy, injected cell included
     report = (out / "report.md").read_text()
     assert "| 00_ok.ipynb | ok |" in report and "| 02_after.ipynb | not run |" in report
+
+
+@pytest.mark.notebooks
+def test_the_data_notebooks_run_in_the_paper_profile_on_a_cpu(standin, tmp_path):
+    """00, 02, 03 and 04 need the data but no GPU and no weights: the preflight lets them run,
+    and they build the paper manifest from the stand-in datasets."""
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "rsclip_utils.run", "--profile", "paper",
+                           "--data-root", str(standin), "--only", "00,02,03,04", "--out",
+                           str(out), "--quiet"],
+                          cwd=repo_root(), capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = (out / "report.md").read_text()
+    for nb in ("00_datasets", "02_mask_to_box", "03_box_to_caption", "04_phash_dedup"):
+        assert f"| {nb}.ipynb | ok |" in report
+    with (out / "manifest_dedup.tsv").open(newline="") as f:
+        sources = {r["source"] for r in csv.DictReader(f, delimiter="\t")}
+    assert sources == {"RSICD", "RSITMD", "UCM", "DOTA", "LoveDA"}
+    boxed = {json.loads(line)["source"] for line in
+             (out / "m2b" / "m2b_records.jsonl").read_text().splitlines()}
+    assert boxed == {"LoveDA"}  # only the run's SEG sources are boxed for training
+    executed = (out / "notebooks" / "00_datasets.ipynb").read_text()
+    assert "RSICD" in executed and "complete" in executed  # section 12 checked DATA_ROOT

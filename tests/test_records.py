@@ -1,4 +1,5 @@
-"""Box conventions and the JSONL record form."""
+"""The common record schema (rsclip_utils.records): boxes from polygons and xywh, clipping,
+JSONL."""
 
 import numpy as np
 import pytest
@@ -18,6 +19,35 @@ from rsclip_utils.records import (
 )
 
 coord = st.floats(-50, 300, allow_nan=False)
+
+
+records = st.builds(
+    Record,
+    image=st.text(min_size=1, max_size=20),
+    source=st.sampled_from(["dota", "rsicd"]),
+    image_id=st.text(min_size=1, max_size=8),
+    split=st.sampled_from([None, "train", "test"]),
+    width=st.one_of(st.none(), st.integers(1, 5000)),
+    height=st.one_of(st.none(), st.integers(1, 5000)),
+    objects=st.lists(
+        st.builds(
+            ObjectAnnotation,
+            label=st.text(min_size=1, max_size=10),
+            box=st.tuples(*[st.integers(0, 999)] * 4),
+            polygon=st.one_of(
+                st.none(),
+                st.lists(
+                    st.lists(st.floats(0, 999, allow_nan=False), min_size=8, max_size=8),
+                    min_size=1,
+                    max_size=2,
+                ),
+            ),
+            difficult=st.booleans(),
+        ),
+        max_size=3,
+    ),
+    captions=st.lists(st.text(max_size=30), max_size=5),
+)
 
 
 @given(st.lists(st.tuples(coord, coord), min_size=1, max_size=8))
@@ -59,35 +89,6 @@ def test_clip_box_equals_raster_intersection(box, width, height):
         assert clipped == (xs.min(), ys.min(), xs.max(), ys.max())
 
 
-records = st.builds(
-    Record,
-    image=st.text(min_size=1, max_size=20),
-    source=st.sampled_from(["dota", "rsicd"]),
-    image_id=st.text(min_size=1, max_size=8),
-    split=st.sampled_from([None, "train", "test"]),
-    width=st.one_of(st.none(), st.integers(1, 5000)),
-    height=st.one_of(st.none(), st.integers(1, 5000)),
-    objects=st.lists(
-        st.builds(
-            ObjectAnnotation,
-            label=st.text(min_size=1, max_size=10),
-            box=st.tuples(*[st.integers(0, 999)] * 4),
-            polygon=st.one_of(
-                st.none(),
-                st.lists(
-                    st.lists(st.floats(0, 999, allow_nan=False), min_size=8, max_size=8),
-                    min_size=1,
-                    max_size=2,
-                ),
-            ),
-            difficult=st.booleans(),
-        ),
-        max_size=3,
-    ),
-    captions=st.lists(st.text(max_size=30), max_size=5),
-)
-
-
 @given(st.lists(records, max_size=5))
 def test_jsonl_round_trip(tmp_path_factory, recs):
     path = tmp_path_factory.mktemp("jsonl") / "r.jsonl"
@@ -102,44 +103,3 @@ def test_bad_jsonl_line_names_file_and_line(tmp_path):
     with pytest.raises(FormatError) as e:
         list(read_jsonl(path))
     assert e.value.line == 2 and str(path) in str(e.value)
-
-
-def test_every_public_function_and_class_has_a_docstring():
-    import ast
-
-    from rsclip_utils.paths import repo_root
-
-    missing = []
-    for path in sorted((repo_root() / "rsclip_utils").rglob("*.py")):
-        for node in ast.parse(path.read_text()).body:
-            items = [node]
-            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
-                items += [n for n in node.body if isinstance(n, ast.FunctionDef)]
-            for n in items:
-                kind = isinstance(n, (ast.FunctionDef, ast.ClassDef))
-                if kind and not n.name.startswith("_") and not ast.get_docstring(n):
-                    missing.append(f"{path.name}:{n.lineno} {n.name}")
-    assert not missing, missing
-
-
-def test_report_renders_the_same_blocks_as_markdown_and_html(tmp_path):
-    from PIL import Image
-
-    from rsclip_utils.report import render_html, render_markdown
-
-    (tmp_path / "figures").mkdir()
-    Image.new("RGB", (4, 4), (255, 0, 0)).save(tmp_path / "figures" / "a_plot.png")
-    blocks = [("h1", "Run `x`"), ("p", "**bold** <tag> & more"),
-              ("table", ["a", "b"], [(1, "x|y"), ("<z>", 2.5)]),
-              ("img", tmp_path / "figures" / "a_plot.png", "a plot")]
-    md = render_markdown(blocks, tmp_path)
-    assert md.splitlines()[0] == "# Run `x`" and "| 1 | x\\|y |" in md
-    assert "![a plot](figures/a_plot.png)" in md
-    page = render_html(blocks)
-    assert "<h1>Run <code>x</code></h1>" in page
-    assert "<strong>bold</strong> &lt;tag&gt; &amp; more" in page
-    assert "<td>&lt;z&gt;</td><td>2.5</td>" in page
-    import base64
-
-    png = (tmp_path / "figures" / "a_plot.png").read_bytes()
-    assert base64.b64encode(png).decode() in page

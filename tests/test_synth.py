@@ -14,13 +14,13 @@ from scipy import ndimage
 
 from rsclip_utils import datasets as ds
 from rsclip_utils.config import get_profile
+from rsclip_utils.dedup import brute_force_pairs, hamming
 from rsclip_utils.synth import (
     EUROSAT_CLASSES,
     SCENE_CLASSES,
     UAV_CLASSES,
     ensure_embedded,
     generate_embedded,
-    near_duplicate_pairs,
     read_ground_truth,
 )
 from rsclip_utils.synth.generate import plan_jobs
@@ -217,7 +217,7 @@ def test_count_set(loaded):
 
 def test_count_images_hold_exactly_the_count(smoke_embedded):
     """Independent check of the drawn counts: regenerate a COUNT scene and label its objects."""
-    from rsclip_utils.synth.scenes import render_count_scene
+    from rsclip_utils.synth.renderers import render_count_scene
 
     for n in range(1, 11):
         scene = render_count_scene("storage tank", n, np.random.default_rng(n), 128)
@@ -240,7 +240,7 @@ def test_ret_captions_are_five_varied_sentences(loaded):
 
 def test_ret_captions_say_what_the_image_holds(smoke_embedded):
     from rsclip_utils.synth.captions import scene_captions
-    from rsclip_utils.synth.scenes import render_scene
+    from rsclip_utils.synth.renderers import render_scene
 
     scene = render_scene("Port", np.random.default_rng(3), 128)
     n = scene.counts()["ship"]
@@ -282,12 +282,12 @@ def test_no_unplanted_near_duplicates(loaded):
     hs = hashes(root, paths)
     assert [f"{h:016x}" for h in hs] == [m["phash"] for m in truth]
     planted = {frozenset((m["duplicate_of"], m["path"])) for m in truth if "duplicate_of" in m}
-    found = {frozenset((paths[i], paths[j])) for i, j, _ in near_duplicate_pairs(hs, 1)}
+    found = {frozenset((paths[i], paths[j])) for i, j in brute_force_pairs(hs, 1).tolist()}
     mild = {frozenset((m["duplicate_of"], m["path"])) for m in truth if m.get("strength") == "mild"}
     assert mild <= found <= planted
 
 
-def test_near_duplicate_pairs_equals_brute_force():
+def test_the_generators_pair_search_equals_python_brute_force_with_repeated_hashes():
     rng = np.random.default_rng(0)
     hs = [int(v) for v in rng.integers(0, 2**63, 300, dtype=np.int64)]
     hs += [hs[5] ^ 1, hs[7] ^ 6, hs[9]]
@@ -297,4 +297,5 @@ def test_near_duplicate_pairs_equals_brute_force():
         for j in range(i + 1, len(hs))
         if bin(hs[i] ^ hs[j]).count("1") <= 2
     )
-    assert near_duplicate_pairs(hs, 2) == brute and len(brute) >= 3
+    found = [(i, j, hamming(hs[i], hs[j])) for i, j in brute_force_pairs(hs, 2).tolist()]
+    assert found == brute and len(brute) >= 3

@@ -1,7 +1,6 @@
-"""Models, the InfoNCE loss against open_clip's ClipLoss, the training loop (DDP equivalence,
-exact resume, non-finite steps), checkpoints through create_model, open_clip's own trainer."""
+"""The training loop (rsclip_utils.training): InfoNCE against open_clip's ClipLoss, schedule,
+augmentation, resume, non-finite losses, torchrun, and the command line from the profile."""
 
-import logging
 import random
 import socket
 import subprocess
@@ -13,9 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from rsclip_utils import datasets as ds
-from rsclip_utils.b2c import write_manifest
-from rsclip_utils.models import ModelDownloadError, count_parameters, create_model, load_weights
+from rsclip_utils.models import create_model
 from rsclip_utils.training import (
     TrainConfig,
     epoch_batches,
@@ -26,16 +23,27 @@ from rsclip_utils.training import (
     train,
 )
 
-logging.getLogger().setLevel(logging.ERROR)  # open_clip warns about random init
+
+def cfg(manifest, out, **kw):
+    base = dict(
+        manifest=str(manifest),
+        out=str(out),
+        pretrained=None,
+        steps=12,
+        batch_size=8,
+        lr=5e-4,
+        warmup=3,
+        checkpoint_every=4,
+        progress=False,
+    )
+    base.update(kw)
+    return TrainConfig(**base)
 
 
-@pytest.fixture(scope="module")
-def manifest(smoke_embedded, tmp_path_factory):
-    root, _ = smoke_embedded
-    sets = ds.load_embedded(root)
-    path = tmp_path_factory.mktemp("train") / "manifest.tsv"
-    write_manifest(list(sets["ret"]) + list(sets["dota"]), path, progress=False)
-    return path
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize("n, scale", [(8, 14.3), (32, 100.0), (3, 1.0), (128, 50.0), (64, 100.0)])
@@ -78,78 +86,6 @@ def test_epoch_batches_cover_each_row_once():
     assert batches != epoch_batches(103, 10, seed=1, epoch=3)
 
 
-def test_tiny_model_and_checkpoint_round_trip(tmp_path):
-    bundle = create_model("rsclip-tiny")
-    model, _, preprocess, tokenizer = bundle
-    assert 7_000_000 < count_parameters(model) < 9_000_000  # mostly the token embedding
-    torch.manual_seed(1)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(torch.randn_like(p) * 0.01)
-    torch.save(
-        {"model": {f"module.{k}": v for k, v in model.state_dict().items()}, "step": 3},
-        tmp_path / "ckpt.pt",
-    )
-    again = create_model("rsclip-tiny", pretrained=tmp_path / "ckpt.pt").model
-    x = torch.randn(2, 3, 64, 64)
-    t = tokenizer(["a ship", "many cars"])
-    with torch.no_grad():
-        assert torch.equal(model.encode_image(x), again.encode_image(x))
-        assert torch.equal(model.encode_text(t), again.encode_text(t))
-
-
-def test_remoteclip_weights_load_from_the_cache_folder_with_every_key_checked(tmp_path):
-    model = create_model("rsclip-tiny").model
-    torch.save(model.state_dict(), tmp_path / "RemoteCLIP-rsclip-tiny.pt")  # a plain state_dict
-    loaded = create_model("rsclip-tiny", "remoteclip", cache_dir=tmp_path).model
-    assert all(
-        torch.equal(a, b) for a, b in zip(model.state_dict().values(), loaded.state_dict().values())
-    )
-    state = model.state_dict()
-    state.pop("logit_scale")
-    torch.save(state, tmp_path / "bad.pt")
-    with pytest.raises(ValueError, match="1 missing keys"):
-        load_weights(create_model("rsclip-tiny").model, tmp_path / "bad.pt")
-
-
-def offline() -> bool:
-    try:
-        socket.create_connection(("huggingface.co", 443), timeout=2).close()
-        return False
-    except OSError:
-        return True
-
-
-@pytest.mark.skipif(not offline(), reason="checks the offline message; this machine is online")
-def test_offline_downloads_fail_fast_with_instructions(tmp_path):
-    with pytest.raises(ModelDownloadError, match="huggingface.co/chendelong/RemoteCLIP") as e:
-        create_model("rsclip-tiny", "remoteclip", cache_dir=tmp_path)
-    assert str(tmp_path / "RemoteCLIP-rsclip-tiny.pt") in str(e.value)
-    with pytest.raises(ModelDownloadError, match="'openai' weights of RN50"):
-        create_model("RN50", "openai")
-
-
-def test_unknown_tag_and_missing_file():
-    with pytest.raises(ValueError, match="no 'laion9b' weights"):
-        create_model("RN50", "laion9b")
-    with pytest.raises(FileNotFoundError):
-        create_model("rsclip-tiny", "/nowhere/ckpt.pt")
-
-
-def cfg(manifest, out, **kw):
-    base = dict(
-        manifest=str(manifest),
-        out=str(out),
-        steps=12,
-        batch_size=8,
-        warmup=3,
-        checkpoint_every=4,
-        progress=False,
-    )
-    base.update(kw)
-    return TrainConfig(**base)
-
-
 def test_smoke_training_lowers_the_loss(manifest, tmp_path):
     result = train(cfg(manifest, tmp_path, steps=40, batch_size=16, warmup=5))
     loss = read_log(result.log)["loss"]
@@ -177,17 +113,11 @@ def test_non_finite_losses_are_skipped_and_counted(manifest, tmp_path):
     assert torch.equal(after["visual.conv1.weight"], state["visual.conv1.weight"])  # no update
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_two_processes_under_torchrun_equal_one_process_on_the_full_batch(manifest, tmp_path):
     def run_one_step(launcher: list[str], name: str, batch_size: int) -> None:
         proc = subprocess.run(
             [sys.executable, *launcher, "-m", "rsclip_utils.training",
-             "--manifest", str(manifest), "--steps", "1", "--quiet",
+             "--manifest", str(manifest), "--steps", "1", "--quiet", "--pretrained", "none",
              "--out", str(tmp_path / name), "--batch-size", str(batch_size),
              "--grads-out", str(tmp_path / f"{name}.pt")],
             capture_output=True, text=True, timeout=300,
@@ -204,47 +134,30 @@ def test_two_processes_under_torchrun_equal_one_process_on_the_full_batch(manife
         assert torch.allclose(a["grads"][k], b["grads"][k], rtol=1e-4, atol=1e-7), k
 
 
-def test_open_clip_trainer_runs_the_manifest_with_rsclip_tiny(manifest, tmp_path):
-    small = tmp_path / "small.tsv"
-    small.write_text("".join(manifest.read_text().splitlines(keepends=True)[:49]))
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "rsclip_utils.openclip_trainer",
-            "--model",
-            "rsclip-tiny",
-            "--train-data",
-            str(small),
-            "--dataset-type",
-            "csv",
-            "--csv-separator",
-            "\t",
-            "--batch-size",
-            "16",
-            "--epochs",
-            "1",
-            "--workers",
-            "0",
-            "--precision",
-            "fp32",
-            "--logs",
-            str(tmp_path / "logs"),
-            "--name",
-            "t",
-            "--warmup",
-            "2",
-            "--lr",
-            "1e-4",
-            "--report-to",
-            "",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    log = (tmp_path / "logs" / "t" / "out.log").read_text()
-    assert "Train Epoch: 0 [48/48 (100%)]" in log and "Loss:" in log
-    ckpt = tmp_path / "logs" / "t" / "checkpoints" / "epoch_1.pt"
-    create_model("rsclip-tiny", pretrained=ckpt)  # its checkpoint loads back, every key checked
+@pytest.mark.parametrize("name", ["smoke", "default", "paper"])
+def test_the_command_lines_defaults_are_the_profiles_recipe(name, capsys):
+    from rsclip_utils.config import get_profile
+    from rsclip_utils.training import build_parser, main
+
+    recipe = get_profile(name).train.recipe()
+    assert set(recipe) == {"model", "pretrained", "steps", "batch_size", "lr", "warmup",
+                           "precision", "workers"}
+    parsed = vars(build_parser(name).parse_args(["--manifest", "m.tsv", "--out", "o"]))
+    assert {k: parsed[k] for k in recipe} == recipe
+    with pytest.raises(SystemExit):
+        main(["--profile", name, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for key in ("steps", "lr", "warmup"):
+        described = text.split(f"--{key} {key.upper()} ")[-1][:120]  # its line in options
+        assert f"(default: {recipe[key]})" in described
+
+
+def test_the_loops_defaults_are_the_default_profiles_recipe():
+    from rsclip_utils.config import TrainSpec, get_profile
+
+    config = TrainConfig(manifest="m.tsv", out="o")
+    assert get_profile("default").train == TrainSpec()
+    assert {k: getattr(config, k) for k in TrainSpec().recipe()} == TrainSpec().recipe()
+    spec = get_profile("smoke").train
+    assert spec.to_config("m.tsv", "o", seed=3).steps == spec.steps
+    assert spec.to_config("m.tsv", "o", steps=7).steps == 7

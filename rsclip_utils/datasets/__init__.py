@@ -1,5 +1,5 @@
 """Readers of the paper's data formats; each returns a :class:`ReadResult` of
-:class:`~rsclip_utils.records.Record` plus a :class:`~rsclip_utils.errors.ReadReport`.
+:class:`~rsclip_utils.records.Record` plus a :class:`ReadReport` (``read_report.py``).
 
 Introduced in notebook 00. ``strict=True`` (default) raises a
 :class:`~rsclip_utils.errors.FormatError` naming file and line on malformed input;
@@ -8,15 +8,16 @@ Introduced in notebook 00. ``strict=True`` (default) raises a
 
 from ._common import IMAGE_EXTENSIONS, ReadResult, image_size, load_rgb
 from .boxtxt import read_box_txt, read_carpk, read_levir, read_visdrone
-from .captions import precomp_splits, read_karpathy, read_precomp
+from .caption_sets import precomp_splits, read_karpathy, read_precomp
 from .coco import read_coco
 from .counting import read_count_tsv
 from .dota import read_dota
 from .embedded import EMBEDDED_SOURCES, load_embedded
 from .hrsc import read_hrsc, rotated_box_polygon
 from .nwpu import NWPU_CLASSES, read_nwpu_vhr10
+from .read_report import Problem, ReadReport
 from .samples import read_real_samples
-from .scenes import read_rsicd_class_lists, read_scene_folders, split_counts
+from .scene_folders import read_rsicd_class_lists, read_scene_folders, split_counts
 from .segmentation import (
     MASK_FORMATS,
     UNKNOWN,
@@ -36,6 +37,8 @@ from .voc import read_voc
 __all__ = [
     "IMAGE_EXTENSIONS",
     "ReadResult",
+    "ReadReport",
+    "Problem",
     "image_size",
     "load_rgb",
     "precomp_splits",

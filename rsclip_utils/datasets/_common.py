@@ -13,8 +13,9 @@ from xml.parsers import expat
 import numpy as np
 from PIL import Image
 
-from ..errors import FormatError, ReadReport
+from ..errors import FormatError
 from ..records import Box, ObjectAnnotation, Record, clip_box
+from .read_report import ReadReport
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 

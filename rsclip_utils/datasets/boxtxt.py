@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import ReadReport
 from ..records import ObjectAnnotation, Record, polygon_to_box, xywh_to_box
 from ._common import (
     ImageIndex,
@@ -29,6 +28,7 @@ from ._common import (
     finish_record,
     read_text,
 )
+from .read_report import ReadReport
 
 LEVIR_CLASSES = {1: "plane", 2: "ship", 3: "oil tank"}
 VISDRONE_CLASSES = {

@@ -13,9 +13,10 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from ..errors import FormatError, ReadReport
+from ..errors import FormatError
 from ..records import ObjectAnnotation, Record, xywh_to_box
 from ._common import ImageIndex, ReadResult, finish_record
+from .read_report import ReadReport
 
 
 def _load_json(path: Path):

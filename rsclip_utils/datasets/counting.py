@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from ..errors import ReadReport
 from ..records import Record
 from ._common import ImageIndex, ReadResult, finish_record
+from .read_report import ReadReport
 
 COLUMNS = ("filename", "category", "count", "caption")
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..errors import ReadReport
 from ..records import ObjectAnnotation, Record, polygon_to_box
 from ._common import ImageIndex, ReadResult, default_dir, finish_record, read_text
+from .read_report import ReadReport
 
 _HEADER = re.compile(r"^(imagesource|gsd)\s*:\s*(.*)$", re.IGNORECASE)
 EXPECTED_LINE = "'x1 y1 x2 y2 x3 y3 x4 y4 class [difficult]' or a header 'imagesource:'/'gsd:'"

@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ._common import ReadResult, concat_results
-from .captions import read_karpathy
+from .caption_sets import read_karpathy
 from .counting import read_count_tsv
 from .dota import read_dota
-from .scenes import read_scene_folders
+from .scene_folders import read_scene_folders
 from .segmentation import read_isaid, read_loveda
 from .voc import read_voc
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ..errors import ReadReport
 from ..records import ObjectAnnotation, Record
 from ._common import ImageIndex, LinedXML, ReadResult, default_dir, finish_record, valid_box
+from .read_report import ReadReport
 
 
 def rotated_box_polygon(cx: float, cy: float, w: float, h: float, angle: float) -> list[float]:

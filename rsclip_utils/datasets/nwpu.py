@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..errors import ReadReport
 from ..records import ObjectAnnotation, Record
 from ._common import ImageIndex, ReadResult, default_dir, finish_record, read_text, valid_box
+from .read_report import ReadReport
 
 NWPU_CLASSES = {
     1: "airplane",

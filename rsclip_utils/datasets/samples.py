@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ._common import ReadResult
-from .captions import read_karpathy, read_precomp
+from .caption_sets import read_karpathy, read_precomp
 from .coco import read_coco
 from .dota import read_dota
 from .hrsc import read_hrsc
 from .nwpu import read_nwpu_vhr10
-from .scenes import read_rsicd_class_lists, read_scene_folders
+from .scene_folders import read_rsicd_class_lists, read_scene_folders
 from .segmentation import read_isaid, read_isprs, read_loveda
 from .voc import read_voc
 

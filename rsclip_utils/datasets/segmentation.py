@@ -32,9 +32,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..errors import ReadReport
 from ..records import Record
 from ._common import IMAGE_EXTENSIONS, ReadResult, concat_results, finish_record, image_size
+from .read_report import ReadReport
 
 UNKNOWN = 255
 

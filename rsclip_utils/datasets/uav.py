@@ -22,7 +22,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from ..errors import FormatError, ReadReport
+from ..errors import FormatError
 from ..records import ObjectAnnotation, Record, polygon_to_box, xywh_to_box
 from ._common import (
     ImageIndex,
@@ -32,6 +32,7 @@ from ._common import (
     image_size,
     read_text,
 )
+from .read_report import ReadReport
 
 AUAIR_CATEGORIES = ["Human", "Car", "Truck", "Van", "Motorbike", "Bicycle", "Bus", "Trailer"]
 SDD_LABELS = ("Pedestrian", "Biker", "Skater", "Cart", "Car", "Bus")

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import ReadReport
 from ..records import ObjectAnnotation, Record, polygon_to_box
 from ._common import ImageIndex, LinedXML, ReadResult, finish_record, valid_box
+from .read_report import ReadReport
 
 _ROBNDBOX_CORNERS = ("left_top", "right_top", "right_bottom", "left_bottom")
 

@@ -11,10 +11,9 @@ from .generate import (
     ISAID_NAMES,
     ensure_embedded,
     generate_embedded,
-    near_duplicate_pairs,
     read_ground_truth,
 )
-from .scenes import (
+from .renderers import (
     COUNT_CATEGORIES,
     DETECTION_SCENES,
     EUROSAT_CLASSES,
@@ -31,7 +30,6 @@ __all__ = [
     "ISAID_NAMES",
     "ensure_embedded",
     "generate_embedded",
-    "near_duplicate_pairs",
     "read_ground_truth",
     "COUNT_CATEGORIES",
     "DETECTION_SCENES",

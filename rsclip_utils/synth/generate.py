@@ -43,9 +43,10 @@ from tqdm.auto import tqdm
 
 from ..config import SynthSpec
 from ..datasets.segmentation import ISAID_COLOR, ISAID_ID, encode_mask
+from ..dedup import brute_force_pairs, hamming
 from .captions import count_caption, scene_captions
 from .nuisance import STYLES, draw_conditions, geometric, photometric, render_size
-from .scenes import (
+from .renderers import (
     COUNT_CATEGORIES,
     DETECTION_SCENES,
     EUROSAT_CLASSES,
@@ -763,18 +764,6 @@ def _write_indexes(root: Path, metas: list[dict]) -> dict:
     return short
 
 
-def near_duplicate_pairs(hashes: list[int], max_distance: int) -> list[tuple[int, int, int]]:
-    """All (i, j, distance) with i < j and Hamming distance <= max_distance (NumPy brute force)."""
-    h = np.array(hashes, dtype=np.uint64)
-    out = []
-    for i in range(len(h) - 1):
-        x = np.bitwise_xor(h[i + 1 :], h[i])
-        d = np.unpackbits(x.view(np.uint8).reshape(-1, 8), axis=1).sum(1)
-        for j in np.nonzero(d <= max_distance)[0]:
-            out.append((i, i + 1 + int(j), int(d[j])))
-    return out
-
-
 def _marker(spec: SynthSpec, seed: int) -> dict:
     return {"generator_version": GENERATOR_VERSION, "seed": seed, "spec": spec.to_dict()}
 
@@ -818,9 +807,10 @@ def generate_embedded(
     elapsed = time.perf_counter() - start
     planted = {(m["duplicate_of"], m["path"]) for m in metas if "duplicate_of" in m}
     paths = [m["path"] for m in metas]
+    hashes = np.array([int(m["phash"], 16) for m in metas], dtype=np.uint64)
     accidental = [
-        (paths[i], paths[j], d)
-        for i, j, d in near_duplicate_pairs([int(m["phash"], 16) for m in metas], 2)
+        (paths[i], paths[j], int(hamming(hashes[i], hashes[j])))
+        for i, j in brute_force_pairs(hashes, 2).tolist()
         if (paths[i], paths[j]) not in planted and (paths[j], paths[i]) not in planted
     ]
     counts: dict = {}
@@ -883,7 +873,6 @@ __all__ = [
     "generate_embedded",
     "ensure_embedded",
     "read_ground_truth",
-    "near_duplicate_pairs",
     "plan_jobs",
     "DOTA_NAMES",
     "DIOR_NAMES",

@@ -226,7 +226,7 @@ def _object(rng) -> tuple[np.ndarray, str, str]:
 
 
 def _aerial(rng) -> tuple[np.ndarray, str, str]:
-    from .scenes import render_scene
+    from .renderers import render_scene
 
     kind = str(rng.choice(list(AERIAL)))
     scene = render_scene(kind, rng, 128)
@@ -271,10 +271,11 @@ def web_sample(index: int, seed: int = 0) -> tuple[np.ndarray, str, dict]:
 
 def write_web_corpus(root: str | Path, n: int, seed: int = 0, progress: bool = True) -> Path:
     """Draw ``n`` web samples into ``root/images`` (JPEG) and write ``root/manifest.tsv``
-    (``filepath``, ``title``), the manifest the training loop reads; returns its path."""
-    import csv
-
+    (:mod:`rsclip_utils.manifest`, source "web"), the manifest the training loop reads; returns
+    its path."""
     from tqdm.auto import tqdm
+
+    from ..manifest import ManifestRow, write_manifest_rows
 
     root = Path(root)
     (root / "images").mkdir(parents=True, exist_ok=True)
@@ -285,10 +286,7 @@ def write_web_corpus(root: str | Path, n: int, seed: int = 0, progress: bool = T
         buf = io.BytesIO()
         Image.fromarray(image).save(buf, "JPEG", quality=90)
         path.write_bytes(buf.getvalue())
-        rows.append((str(path.resolve()), caption))
+        rows.append(ManifestRow(str(path.resolve()), caption, "web", f"{i:05d}", "train"))
     manifest = root / "manifest.tsv"
-    with manifest.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, delimiter="\t", lineterminator="\n")
-        w.writerow(("filepath", "title"))
-        w.writerows(rows)
+    write_manifest_rows(manifest, rows)
     return manifest

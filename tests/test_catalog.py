@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rsclip_utils.data import (
+from rsclip_utils.catalog import (
     DownloadError,
     OfflineError,
     check_all,
@@ -21,9 +21,9 @@ from rsclip_utils.data import (
     extract,
     load_registry,
 )
-from rsclip_utils.data.__main__ import main as data_cli
-from rsclip_utils.data.download import ManualDownloadRequired, fetch_dataset, read_sums
-from rsclip_utils.data.loaders import LOADERS
+from rsclip_utils.catalog.__main__ import main as data_cli
+from rsclip_utils.catalog.download import ManualDownloadRequired, fetch_dataset, read_sums
+from rsclip_utils.catalog.loaders import LOADERS
 from rsclip_utils.errors import FormatError
 from rsclip_utils.paths import repo_root
 

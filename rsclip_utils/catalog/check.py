@@ -1,6 +1,6 @@
 """Which registered datasets are present under a data root, and whether they are complete.
 
-Introduced in notebook 00; ``python -m rsclip_utils.data check DIR`` prints it, and the paper
+Introduced in notebook 00; ``python -m rsclip_utils.catalog check DIR`` prints it, and the paper
 profile's preflight (:mod:`rsclip_utils.run`) refuses to start while a needed one is incomplete.
 """
 
@@ -95,3 +95,23 @@ def format_statuses(statuses: list[DatasetStatus], registry: dict[str, Dataset])
     lines.append(f"\n{n['complete']} complete, {n['incomplete']} incomplete, "
                  f"{n['missing']} missing")
     return "\n".join(lines)
+
+
+# the paper's retrieval sets; the paper profile needs all three complete (Table II)
+PAPER_REQUIRED = ("RSICD", "RSITMD", "UCM")
+
+
+def paper_data_status(data_root: str | Path, registry: dict) -> tuple[dict, list[str]]:
+    """Every registered dataset's :class:`DatasetStatus` under ``data_root``, and what keeps the
+    paper profile from using the data: a dataset there but incomplete, or a RET-3 set missing.
+    Shared by the preflight (:mod:`rsclip_utils.run`) and
+    :func:`rsclip_utils.sources.paper_sources`."""
+    statuses = {key: check_dataset(entry, data_root) for key, entry in registry.items()}
+    problems = []
+    for key, status in statuses.items():
+        if status.state == "incomplete":
+            problems += [f"{key} incomplete: {p}" for p in status.problems]
+        elif status.state == "missing" and key in PAPER_REQUIRED:
+            problems.append(f"{key} (needed for Table II) not found at {status.folder}: "
+                            f"python -m rsclip_utils.catalog instructions {key}")
+    return statuses, problems

@@ -2,7 +2,7 @@
 
 Introduced in notebook 00. Each entry gives the official source, licence, citation, size, the
 layout expected under ``DATA_ROOT/<key>/`` and how it is fetched (``url``: files with checksums
-that :func:`rsclip_utils.data.download` fetches; ``manual``: a registration form or a drive link,
+that :func:`rsclip_utils.catalog.download` fetches; ``manual``: a registration form or a drive link,
 with instructions).
 """
 

@@ -189,7 +189,7 @@ def fetch_dataset(entry: Dataset, data_root: str | Path, progress: bool = True) 
         raise ManualDownloadRequired(
             f"{entry.name} cannot be fetched automatically. {entry.instructions}\n"
             f"  source:  {entry.homepage}\n  licence: {entry.licence}\n  put it in: {folder}\n"
-            f"  then check it: python -m rsclip_utils.data check {data_root} --only {entry.key}")
+            f"  then check it: python -m rsclip_utils.catalog check {data_root} --only {entry.key}")
     archives = Path(data_root) / "downloads" / entry.key
     for f in entry.files:
         path = download(f.url, archives / f.name, sha256=f.sha256, md5=f.md5, progress=progress)

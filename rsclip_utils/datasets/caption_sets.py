@@ -18,9 +18,10 @@ import json
 import re
 from pathlib import Path
 
-from ..errors import FormatError, ReadReport
+from ..errors import FormatError
 from ..records import Record
 from ._common import ImageIndex, ReadResult, finish_record, read_text
+from .read_report import ReadReport
 
 SPLITS = ("train", "val", "test")
 

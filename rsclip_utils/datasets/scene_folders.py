@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ..errors import ReadReport
 from ..records import Record
 from ._common import IMAGE_EXTENSIONS, ReadResult, finish_record
+from .read_report import ReadReport
 
 
 def split_counts(n: int, train_fraction: float = 0.8) -> tuple[int, int]:

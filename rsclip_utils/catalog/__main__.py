@@ -1,4 +1,5 @@
-"""``python -m rsclip_utils.data {list,check,download,instructions}``: see the package docstring."""
+"""``python -m rsclip_utils.catalog {list,check,download,instructions}``: see the package
+docstring."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from .registry import load_registry
 def main(argv: list[str] | None = None) -> int:
     """The command line; returns the exit status (check: 1 when a listed dataset is not
     complete; download: 1 on a manual dataset or a failed download)."""
-    parser = argparse.ArgumentParser(prog="python -m rsclip_utils.data")
+    parser = argparse.ArgumentParser(prog="python -m rsclip_utils.catalog")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="every registered dataset: kind, size, how it is fetched")
     p = sub.add_parser("check", help="which datasets are present and complete under DIR")

@@ -1,7 +1,8 @@
 """Random label maps for tests and benchmarks of contour tracing and Mask-to-Box.
 
-Introduced in notebook 01. Blobs of several classes (ellipses, rotated rectangles, polygons),
-some with holes and some with islands inside the holes, on a background of 0.
+A helper of the tests and benchmarks, not of the package. Blobs of several classes (ellipses,
+rotated rectangles, polygons), some with holes and some with islands inside the holes, on a
+background of 0.
 """
 
 from __future__ import annotations

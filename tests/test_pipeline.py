@@ -1,0 +1,121 @@
+"""The stage chain (rsclip_utils.pipeline) on embedded smoke data: each output is built once,
+stamped, reused while its stamp matches, rebuilt (saying why) when a parameter or an input
+changed, and refused when it carries no stamp."""
+
+from __future__ import annotations
+
+import pytest
+
+from rsclip_utils.manifest import read_manifest
+from rsclip_utils.pipeline import Run, StaleOutputError
+from rsclip_utils.stamps import read_stamp, stamp_path
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("pipeline") / "run"
+
+
+def test_changing_b2cs_centre_rebuilds_the_manifest_dedup_and_checkpoint(run_dir, capsys):
+    run = Run(run_dir, "smoke", 0, progress=False)
+    checkpoint = run.checkpoint(steps=2)  # every stage from nothing, each saying so
+    built = capsys.readouterr().out
+    for stage in ("embedded.json", "m2b_records.jsonl", "manifest.tsv", "manifest_dedup.tsv",
+                  "train/latest.pt"):
+        assert f"building {run_dir}" in built and stage in built
+    chain = {p: read_stamp(p) for p in (run.m2b_path(), run.manifest_path(), run.dedup_path(),
+                                        checkpoint)}
+    assert chain[run.manifest_path()]["inputs"]["m2b"] == chain[run.m2b_path()]["digest"]
+    assert chain[run.dedup_path()]["inputs"]["manifest"] == chain[run.manifest_path()]["digest"]
+    assert chain[checkpoint]["inputs"]["manifest_dedup"] == chain[run.dedup_path()]["digest"]
+    assert chain[checkpoint]["params"]["steps"] == 2
+    trained = checkpoint.stat().st_mtime_ns
+
+    # the same request from a fresh kernel: everything reused, nothing printed
+    again = Run(run_dir, "smoke", 0, progress=False)
+    assert again.checkpoint() == checkpoint and checkpoint.stat().st_mtime_ns == trained
+    assert capsys.readouterr().out == ""
+
+    # notebook 03 re-run with another CENTRE, then notebook 06 asks for the checkpoint
+    before = [r.title for r in read_manifest(run.manifest_path())]
+    Run(run_dir, "smoke", 0, progress=False).manifest(centre=(0.3, 0.7))
+    later = Run(run_dir, "smoke", 0, progress=False)
+    assert later.checkpoint() == checkpoint
+    said = capsys.readouterr().out
+    assert "parameter centre: [0.25, 0.75] -> [0.3, 0.7]" in said
+    assert f"rebuilding {run.dedup_path()}" in said and "input manifest changed" in said
+    assert f"rebuilding {checkpoint}" in said and "input manifest_dedup changed" in said
+    assert [r.title for r in read_manifest(run.manifest_path())] != before
+    new = {p: read_stamp(p) for p in chain}
+    assert new[run.m2b_path()] == chain[run.m2b_path()]  # upstream of the change: kept
+    assert new[run.dedup_path()]["inputs"]["manifest"] == new[run.manifest_path()]["digest"]
+    assert new[checkpoint]["inputs"]["manifest_dedup"] == new[run.dedup_path()]["digest"]
+    assert new[checkpoint]["params"]["steps"] == 2  # 05's STEPS as it was run
+    assert new[run.manifest_path()]["params"]["centre"] == [0.3, 0.7]
+    assert checkpoint.stat().st_mtime_ns != trained
+
+
+def test_a_parameter_not_passed_keeps_the_value_its_notebook_used(run_dir, capsys):
+    Run(run_dir, "smoke", 0, progress=False).manifest_dedup(max_distance=2)
+    assert "parameter max_distance: 1 -> 2" in capsys.readouterr().out
+    run = Run(run_dir, "smoke", 0, progress=False)
+    run.manifest_dedup()  # 05 alone: 04's MAX_DISTANCE is kept, not reset to the default
+    assert read_stamp(run.dedup_path())["params"]["max_distance"] == 2
+    assert capsys.readouterr().out == ""
+    assert run.manifest(centre=[0.3, 0.7]) and capsys.readouterr().out == ""
+
+
+def test_another_seed_in_the_same_folder_rebuilds_naming_the_seed(run_dir, capsys):
+    other = run_dir.parent / "seed1"
+    run = Run(other, "smoke", 0, progress=False)
+    run.m2b()
+    capsys.readouterr()
+    Run(other, "smoke", 1, progress=False).m2b()
+    said = capsys.readouterr().out
+    assert "seed: 0 -> 1" in said and f"rebuilding {other / 'm2b'}" in said
+
+
+def test_an_output_without_a_stamp_is_refused_naming_it(run_dir):
+    run = Run(run_dir, "smoke", 0, progress=False)
+    stamp_path(run.manifest_path()).unlink()  # as if written by hand
+    with pytest.raises(StaleOutputError, match=r"manifest\.tsv exists without a stamp"):
+        run.checkpoint()
+    run.manifest_path().unlink()
+    run.manifest(centre=[0.3, 0.7])  # removed as the message says: built again
+    assert read_stamp(run.manifest_path())["params"]["centre"] == [0.3, 0.7]
+
+
+def test_a_long_run_made_differently_is_refused_not_retrained(tmp_path):
+    run = Run(tmp_path, "smoke", 0, progress=False)
+    output = tmp_path / "train" / "latest.pt"
+    output.parent.mkdir()
+    built = []
+
+    def build(params):
+        built.append(params)
+        output.write_bytes(b"weights")
+
+    run._ensure(output, "train", {"steps": 10}, {}, build, "notebook 05")
+    with pytest.raises(StaleOutputError, match="parameter steps: 10 -> 20"):
+        run._ensure(output, "train", {"steps": 20}, {}, build, "notebook 05",
+                    precious=True)
+    assert built == [{"steps": 10}] and output.read_bytes() == b"weights"
+
+
+def test_a_build_that_stops_half_way_leaves_no_stamp_to_trust(tmp_path):
+    run = Run(tmp_path, "smoke", 0, progress=False)
+    output = tmp_path / "manifest.tsv"
+
+    def good(params):
+        output.write_text("complete\n")
+
+    def broken(params):
+        output.write_text("half")
+        raise KeyboardInterrupt
+
+    run._ensure(output, "b2c", {"centre": [0.25, 0.75]}, {}, good, "notebook 03")
+    with pytest.raises(KeyboardInterrupt):
+        run._ensure(output, "b2c", {"centre": [0.3, 0.7]}, {}, broken, "notebook 03")
+    assert read_stamp(output) is None  # the old stamp went before the build began
+    with pytest.raises(StaleOutputError, match="stopped half-way"):
+        run._ensure(output, "b2c", {"centre": [0.3, 0.7]}, {}, good, "notebook 03")
