@@ -11,9 +11,12 @@ import sys
 import nbformat
 import pytest
 
+from rsclip_utils.manifest import read_manifest
 from rsclip_utils.nbcheck import has_outputs, non_literal_statements, parameters_cell
 from rsclip_utils.paths import repo_root
+from rsclip_utils.pipeline import Run
 from rsclip_utils.run import notebook_paths
+from rsclip_utils.stamps import read_stamp
 
 NOTEBOOKS = notebook_paths()
 
@@ -69,6 +72,19 @@ def test_smoke_sequence_through_the_runner(tmp_path):
     assert "![training curves](figures/training_curves.png)" in report
     page = (out / "report.html").read_text()
     assert page.count("<table>") >= 5 and page.count("data:image/png;base64,") >= 4
+    # every stage output is stamped, and each stamp names the one its stage read
+    outputs = ["data/embedded/embedded.json", "m2b/m2b_records.jsonl", "manifest.tsv",
+               "manifest_dedup.tsv", "train/latest.pt", "train_scratch/latest.pt",
+               "metrics.json"]
+    stamps = {o: read_stamp(out / o) for o in outputs}
+    assert all(stamps.values()), [o for o, s in stamps.items() if not s]
+    assert stamps["manifest_dedup.tsv"]["inputs"]["manifest"] == stamps["manifest.tsv"]["digest"]
+    assert stamps["metrics.json"]["inputs"]["continual"] == stamps["train/latest.pt"]["digest"]
+    # the stage chain alone, in another folder, builds what the notebooks built in sequence
+    alone = Run(tmp_path / "alone", "smoke", 0, progress=False)
+    assert read_stamp(alone.manifest_dedup()) == stamps["manifest_dedup.tsv"]
+    assert ([r.title for r in read_manifest(alone.dedup_path())]
+            == [r.title for r in read_manifest(out / "manifest_dedup.tsv")])
 
 
 def test_a_failing_notebook_is_named_with_its_cell(tmp_path):
