@@ -64,8 +64,7 @@ def cpu_training() -> str:
         write_manifest(list(sets["ret"]) + list(sets["dota"]), tmp / "m.tsv", progress=False)
         result = train(TrainConfig(manifest=str(tmp / "m.tsv"), out=str(tmp / "run"),
                                    pretrained=None, steps=25, batch_size=64, warmup=5,
-                                   progress=False,
-                                   checkpoint_every=1000))
+                                   progress=False, checkpoint_every=1000))
         speed = read_log(result.log)["images_per_s"][5:]  # after warm-up steps
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -72,9 +72,8 @@ class Run:
         """The parameters to build ``output`` with: those asked (not None), else the existing
         output's for this run, else the defaults."""
         have = read_stamp(output)
-        here = make_stamp("", {}, {}, **self.context())
-        mine = have is not None and all(have.get(k) == here[k]
-                                        for k in ("profile", "seed", "data_root"))
+        here = make_stamp("", {}, {}, **self.context())  # the context as a stamp records it
+        mine = have is not None and all(have.get(k) == here[k] for k in self.context())
         recorded = have["params"] if mine else {}
         return {k: asked[k] if asked.get(k) is not None else recorded.get(k, v)
                 for k, v in defaults.items()}

@@ -420,30 +420,34 @@ def build_parser(profile: str = "default") -> argparse.ArgumentParser:
         meta = f.metadata
         if "help" not in meta:
             continue
-        flag = "--" + f.name.replace("_", "-")
         default = recipe.get(f.name, f.default)
-        help_text = argparse.SUPPRESS if meta.get("hidden") else meta["help"]
-        if f.type == "bool" and default:  # on by default: a flag that turns it off
-            off = [meta["alias"]] if "alias" in meta else []
-            parser.add_argument(f"--no-{f.name.replace('_', '-')}", *off, dest=f.name,
-                                action="store_false", help=help_text)
-        elif f.type == "bool":
-            parser.add_argument(flag, action="store_true", help=help_text)
+        alias = [meta["alias"]] if "alias" in meta else []
+        flag = "--" + f.name.replace("_", "-")
+        if meta.get("hidden"):
+            kw = {"help": argparse.SUPPRESS}
+        elif f.type == "bool" or meta.get("required"):
+            kw = {"help": meta["help"]}
         else:
-            names = [flag] + ([meta["alias"]] if "alias" in meta else [])
-            kind = f.type.split(" |")[0]
-            kw = {"required": True} if meta.get("required") else {
-                "default": default, "help": help_text if meta.get("hidden") else
-                f"{meta['help']} (default: %(default)s)"}
-            if kind.startswith("tuple"):
-                kw.update(type=float, nargs=2)
-            else:
-                kw.update(type=_none if "None" in f.type and kind == "str" else types[kind])
-            if "choices" in meta:
-                kw["choices"] = meta["choices"]
-            if meta.get("required"):
-                kw["help"] = help_text
-            parser.add_argument(*names, **kw)
+            kw = {"help": f"{meta['help']} (default: %(default)s)"}
+        if f.type == "bool" and default:  # on by default: a flag that turns it off
+            parser.add_argument("--no-" + flag[2:], *alias, dest=f.name, action="store_false",
+                                **kw)
+            continue
+        if f.type == "bool":
+            parser.add_argument(flag, *alias, action="store_true", **kw)
+            continue
+        kind = f.type.split(" |")[0]
+        if kind.startswith("tuple"):
+            kw.update(type=float, nargs=2)
+        else:
+            kw["type"] = _none if kind == "str" and "None" in f.type else types[kind]
+        if meta.get("required"):
+            kw["required"] = True
+        else:
+            kw["default"] = default
+        if "choices" in meta:
+            kw["choices"] = meta["choices"]
+        parser.add_argument(flag, *alias, **kw)
     return parser
 
 
