@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup test reproduce bench lint clean-nb clean
+.PHONY: setup test reproduce readme bench lint clean-nb clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ test: $(STAMP)
 
 reproduce: $(STAMP)
 	$(BIN)/python -m rsclip_utils.run --profile default --out runs/default
+	-$(BIN)/python -m rsclip_utils.readme_results runs/default --check
+
+# the README's result tables, rewritten from runs/default/metrics.json
+readme: $(STAMP)
+	$(BIN)/python -m rsclip_utils.readme_results runs/default
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -1,6 +1,7 @@
 """Continual pretraining as in RemoteCLIP (section IV-A): symmetric InfoNCE with a learned
-temperature, Adam with linear warm-up and cosine decay, automatic mixed precision on GPUs, the
-paper's augmentations. Introduced in notebook 05.
+temperature, Adam with linear warm-up and cosine decay, automatic mixed precision (float16 with
+a GradScaler, or bfloat16; on GPUs, and slowly on CPUs), the paper's augmentations. Introduced in
+notebook 05.
 
 One loop for one process and for many: under ``torchrun`` it runs with DDP, and the features of
 every rank are gathered *with gradient*, so each rank's loss sees the negatives of the whole
@@ -211,8 +212,11 @@ class TrainConfig:
     weight_decay: float = _arg(0.0, "Adam, as the paper; > 0 gives AdamW", alias="--wd")
     betas: tuple[float, float] = _arg((0.9, 0.98), "Adam betas")
     eps: float = _arg(1e-6, "Adam epsilon")
-    precision: str = _arg(_RECIPE.precision, "auto: amp on CUDA, fp32 on CPU",
+    precision: str = _arg(_RECIPE.precision, "auto: amp on CUDA, fp32 on CPU; amp (float16 "
+                          "autocast + GradScaler) and amp_bf16 also run on a CPU, slowly",
                           choices=("auto",) + PRECISIONS)
+    init_scale: float = _arg(2.0**16, "amp: the GradScaler's first loss scale")
+    growth_interval: int = _arg(2000, "amp: good steps before the loss scale doubles")
     seed: int = _arg(0, "data order, augmentation and init")
     workers: int = _arg(_RECIPE.workers, "data-loader processes")
     checkpoint_every: int = _arg(100, "steps between checkpoints")
@@ -265,6 +269,39 @@ class TrainResult:
     images_per_s: float
 
 
+def train_step(net, optimizer, scaler, images, texts, autocast_dtype=None, grads_out=None):
+    """One optimisation step (notebook 05 writes it out): the forward pass under autocast when
+    ``autocast_dtype`` is set, the features gathered and the loss computed in float32, backward
+    (scaled by ``scaler`` if given), the step. Returns ``(loss, image_features, text_features,
+    stepped)``; ``stepped`` is False when the loss is not finite (no backward) or the scaler
+    found inf/nan gradients (it skips the step and lowers its scale): the weights are untouched
+    either way."""
+    device_type = images.device.type
+    with torch.autocast(device_type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+        image_features, text_features, scale = net(images, texts)[:3]
+    # the loss outside autocast, in float32: the logits and their softmax keep their digits
+    all_images = gather_with_grad(image_features.float())
+    all_texts = gather_with_grad(text_features.float())
+    loss = infonce_loss(all_images, all_texts, scale.float())
+    optimizer.zero_grad(set_to_none=True)
+    if not bool(torch.isfinite(loss)):  # every rank sees the same loss: all skip together
+        return loss, all_images, all_texts, False
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        before = scaler.get_scale()
+        scaler.step(optimizer)
+        scaler.update()
+        return loss, all_images, all_texts, not scaler.get_scale() < before
+    loss.backward()
+    if grads_out:
+        model = getattr(net, "module", net)
+        torch.save({"loss": loss.detach(), "grads": {
+            n: p.grad.detach().clone() for n, p in model.named_parameters()
+            if p.grad is not None}}, grads_out)
+    optimizer.step()
+    return loss, all_images, all_texts, True
+
+
 def train(cfg: TrainConfig) -> TrainResult:
     """Run (or resume) a training run; see the module docstring."""
     rank, world, local_rank = _dist()
@@ -277,8 +314,6 @@ def train(cfg: TrainConfig) -> TrainResult:
         precision = "amp" if device.type == "cuda" else "fp32"
     if precision not in PRECISIONS:
         raise ValueError(f"precision {precision!r} is not one of {PRECISIONS} or 'auto'")
-    if precision != "fp32" and device.type != "cuda":
-        raise ValueError(f"precision {precision} needs a CUDA device; use fp32 on {device}")
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
@@ -298,7 +333,11 @@ def train(cfg: TrainConfig) -> TrainResult:
     optimizer = torch.optim.AdamW(_param_groups(model, cfg.weight_decay), lr=cfg.lr,
                                   betas=tuple(cfg.betas), eps=cfg.eps,
                                   fused=device.type in ("cpu", "cuda"))
-    scaler = torch.amp.GradScaler("cuda") if precision == "amp" else None
+    # float16 needs loss scaling on any device (its range ends at 65504, and small gradients
+    # underflow); bfloat16 has float32's range and needs none. On a CPU both run, slowly.
+    scaler = (torch.amp.GradScaler(device.type, init_scale=cfg.init_scale,
+                                   growth_interval=cfg.growth_interval)
+              if precision == "amp" else None)
     step, skipped = 0, 0
     latest = out / "latest.pt"
     log_path = out / "train_log.csv"
@@ -348,29 +387,10 @@ def train(cfg: TrainConfig) -> TrainResult:
             for group in optimizer.param_groups:
                 group["lr"] = lr
             images, texts = images.to(device, non_blocking=True), texts.to(device)
-            amp = autocast_dtype is not None
-            with torch.autocast(device.type, dtype=autocast_dtype, enabled=amp):
-                image_features, text_features, scale = net(images, texts)[:3]
-                all_images = gather_with_grad(image_features)
-                all_texts = gather_with_grad(text_features)
-                loss = infonce_loss(all_images.float(), all_texts.float(), scale.float())
-            optimizer.zero_grad(set_to_none=True)
-            finite = bool(torch.isfinite(loss))
-            if not finite:  # every rank sees the same loss, so every rank skips together
-                skipped += 1
-            elif scaler is not None:
-                scaler.scale(loss).backward()
-                before = scaler.get_scale()
-                scaler.step(optimizer)
-                scaler.update()
-                skipped += int(scaler.get_scale() < before)  # inf/nan gradients: step skipped
-            else:
-                loss.backward()
-                if cfg.grads_out and step == 0 and rank == 0:
-                    torch.save({"loss": loss.detach(), "grads": {
-                        n: p.grad.detach().clone() for n, p in model.named_parameters()
-                        if p.grad is not None}}, cfg.grads_out)
-                optimizer.step()
+            grads_out = cfg.grads_out if step == 0 and rank == 0 and scaler is None else None
+            loss, all_images, all_texts, stepped = train_step(
+                net, optimizer, scaler, images, texts, autocast_dtype, grads_out)
+            skipped += int(not stepped)
             with torch.no_grad():
                 model.logit_scale.clamp_(0, math.log(100))
                 accuracy = (all_images @ all_texts.T).argmax(1).eq(

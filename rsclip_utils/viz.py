@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Polygon, Rectangle
+from matplotlib.patches import Patch, Polygon, Rectangle
 
 from .datasets import load_rgb
 from .datasets.segmentation import LabelMap
@@ -94,7 +94,8 @@ def draw_record(
                     )
                 )
         if labels:
-            ax.text(x0, y0 - 1, o.label, color=c, fontsize=fontsize, va="bottom")
+            ax.text(x0, y0 - 1, o.label, color=c, fontsize=fontsize, va="bottom",
+                    clip_on=True)  # a label at the top edge stays inside the image
     ax.set_xlim(-0.5, image.shape[1] - 0.5)
     ax.set_ylim(image.shape[0] - 0.5, -0.5)
     ax.axis("off")
@@ -216,6 +217,19 @@ def label_grid(
                 arrowprops={"arrowstyle": "->", "color": "red", "linewidth": 1.5},
             )
     ax.set_title(title, fontsize=8)
+
+
+def mark_legend(target, labels: np.ndarray, fontsize: int = 7, **kw):
+    """The key to :func:`label_grid`'s colours for the marks in ``labels``: grey for foreground
+    not yet visited, each border number's colour for NBD and its darker shade for -NBD (a right
+    edge). ``target`` is an axis or a figure. Introduced in notebook 01."""
+    handles = [Patch(color=(0.75, 0.75, 0.75), label="1: foreground, not visited yet")]
+    for v in np.unique(np.abs(labels[(labels != 0) & (labels != 1)])).tolist():
+        c = np.array(PALETTE[int(v) % len(PALETTE)])
+        handles += [Patch(color=c, label=f"{v}: border {v} (NBD)"),
+                    Patch(color=c * 0.6, label=f"-{v}: border {v}, right edge (-NBD)")]
+    kw = {"loc": "center left", "bbox_to_anchor": (1.0, 0.5), **kw}
+    target.legend(handles=handles, fontsize=fontsize, **kw)
 
 
 def hierarchy_tree(ax, hierarchy: np.ndarray, names: Sequence[str] | None = None):

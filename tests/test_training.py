@@ -1,5 +1,7 @@
 """The training loop (rsclip_utils.training): InfoNCE against open_clip's ClipLoss, schedule,
-augmentation, resume, non-finite losses, torchrun, and the command line from the profile."""
+augmentation, resume, non-finite losses, torchrun, the command line from the profile, and mixed
+precision on the CPU (bfloat16 autocast; float16 with a GradScaler whose forced overflow is
+skipped without touching the weights, the scale falling, then growing again)."""
 
 import random
 import socket
@@ -21,6 +23,7 @@ from rsclip_utils.training import (
     paper_augment,
     read_log,
     train,
+    train_step,
 )
 
 
@@ -161,3 +164,66 @@ def test_the_loops_defaults_are_the_default_profiles_recipe():
     spec = get_profile("smoke").train
     assert spec.to_config("m.tsv", "o", seed=3).steps == spec.steps
     assert spec.to_config("m.tsv", "o", steps=7).steps == 7
+
+def _batch(n=4, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    bundle = create_model("rsclip-tiny", None)
+    size = bundle.model.visual.image_size
+    size = size[0] if isinstance(size, (tuple, list)) else size
+    images = torch.randn(n, 3, size, size, generator=g)
+    texts = bundle.tokenizer([f"a picture with {k} ships" for k in range(n)])
+    return bundle.model, images, texts
+
+
+def _optimizer(model):
+    return torch.optim.AdamW(model.parameters(), lr=1e-3, fused=True)
+
+
+@pytest.mark.parametrize("precision", ["amp_bf16", "amp"])
+def test_the_loop_trains_with_amp_on_the_cpu(manifest, tmp_path, precision):
+    result = train(cfg(manifest, tmp_path, steps=4, batch_size=8, warmup=1,
+                       precision=precision, device="cpu"))
+    log = read_log(result.log)
+    assert result.steps == 4 and all(np.isfinite(log["loss"]))
+    ckpt = torch.load(result.checkpoint, weights_only=True)
+    if precision == "amp_bf16":  # bfloat16 has float32's range: no scaler, no skipped step
+        assert ckpt["scaler"] is None and result.skipped_steps == 0
+    else:  # float16 at 2^16: a skipped step (overflow) halves the scale, none grows it here
+        assert result.skipped_steps < 4
+        assert ckpt["scaler"]["scale"] == 2.0**16 * 0.5**result.skipped_steps
+    # the weights stay float32 (autocast casts per operation, the master copy is never halved)
+    assert all(v.dtype == torch.float32 for k, v in ckpt["model"].items() if v.is_floating_point())
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_autocast_runs_the_matmul_low_and_the_loss_in_float32(dtype):
+    model, images, texts = _batch()
+    optimizer = _optimizer(model)
+    with torch.autocast("cpu", dtype=dtype):
+        image_features = model.encode_image(images, normalize=True)
+    assert image_features.dtype == dtype
+    loss, *_, stepped = train_step(model, optimizer, None, images, texts, dtype)
+    assert loss.dtype == torch.float32 and stepped and torch.isfinite(loss)
+
+
+def test_an_overflow_is_skipped_without_touching_the_weights_and_the_scale_recovers():
+    model, images, texts = _batch()
+    optimizer = _optimizer(model)
+    # a scale so large that the scaled gradients overflow float16: inf, found by the scaler
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**100, growth_interval=2)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    loss, *_, stepped = train_step(model, optimizer, scaler, images, texts, torch.float16)
+    assert torch.isfinite(loss) and not stepped
+    assert scaler.get_scale() == 2.0**99  # backoff factor 0.5
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    # Adam's moments were never touched either (the fused step sees found_inf and returns)
+    assert all(not s["exp_avg"].any() and not s["exp_avg_sq"].any()
+               for s in optimizer.state.values())
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**10, growth_interval=2)
+    scales = []
+    for _ in range(4):
+        *_, stepped = train_step(model, optimizer, scaler, images, texts, torch.float16)
+        assert stepped
+        scales.append(scaler.get_scale())
+    assert scales == [2.0**10, 2.0**11, 2.0**11, 2.0**12]  # doubled after every 2 good steps
+    assert any(not torch.equal(before[k], v) for k, v in model.state_dict().items())
