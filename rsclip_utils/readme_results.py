@@ -23,7 +23,7 @@ def _row(cells) -> str:
 
 
 def _table(header, rows) -> list[str]:
-    return [_row(header), _row(["---"] * len(header)), *(_row(r) for r in rows), ""]
+    return [_row(header), "|" + "---|" * len(header), *(_row(r) for r in rows), ""]
 
 
 def _pm(a: dict, key: str) -> str:
