@@ -39,7 +39,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from .manifest import ManifestRow, write_manifest_rows
+from .manifest import ManifestRow, clean_title, row_problem, write_manifest_rows
 from .records import ObjectAnnotation, Record
 from .text import NUMBER_WORDS, plural, with_article
 
@@ -146,11 +146,12 @@ def _finish(text: str) -> str:
 def _objects(objects) -> list[tuple[str, Sequence[int]]]:
     out = []
     for o in objects:
-        if isinstance(o, ObjectAnnotation):
-            out.append((normalise_label(o.label), o.box))
-        else:
-            label, box = o
-            out.append((normalise_label(label), box))
+        label, box = (o.label, o.box) if isinstance(o, ObjectAnnotation) else o
+        name = normalise_label(label)
+        if not name or not re.search(r"[A-Za-z0-9]", name):
+            raise ValueError(f"class name {label!r} gives no caption noun (empty after "
+                             "normalising)")
+        out.append((name, box))
     return out
 
 
@@ -286,6 +287,8 @@ class ManifestReport:
                 "kind": Counter(),
                 "skipped": Counter(),
                 "skipped_examples": [],
+                "dropped_captions": Counter(),
+                "dropped_examples": [],
                 "over_context": 0,
             },
         )
@@ -300,14 +303,14 @@ class ManifestReport:
                 "from": dict(s["kind"]),
                 "skipped": dict(s["skipped"]),
                 "skipped_examples": s["skipped_examples"],
+                "captions_dropped": dict(s["dropped_captions"]),
+                "captions_dropped_examples": s["dropped_examples"],
                 "captions_over_77_tokens": s["over_context"],
             }
             for src, s in self.sources.items()
         }
 
 
-def _clean(text: str) -> str:
-    return " ".join(str(text).split())  # no tab or newline may break a row
 
 
 def manifest_rows(
@@ -334,12 +337,27 @@ def manifest_rows(
             if r.split != "train":
                 skip(f"human captions of the {r.split} split (only train is used)")
                 continue
-            captions, kind = [_clean(c) for c in r.captions], "human captions"
+            captions, kind = [], "human captions"
+            for c in r.captions:  # one line each; a caption no reader would read back is dropped
+                problem = row_problem(("x", c))
+                if problem:
+                    s["dropped_captions"][problem.split(" (")[0]] += 1
+                    if len(s["dropped_examples"]) < 10:
+                        s["dropped_examples"].append(f"{r.image}: {problem}")
+                else:
+                    captions.append(" ".join(clean_title(c).split()))
+            if not captions:
+                skip("no usable caption")
+                continue
         elif r.objects:
             if r.width is None or r.height is None:
                 skip("image size unknown (image missing)")
                 continue
-            captions, kind = captions_for_record(r, seed, config), "B2C"
+            try:
+                captions, kind = captions_for_record(r, seed, config), "B2C"
+            except ValueError as e:  # an empty class name, say: the record's source is named
+                skip(f"{e}")
+                continue
         else:
             skip("no objects")
             continue

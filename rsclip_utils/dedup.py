@@ -36,6 +36,7 @@ import scipy.fftpack
 from PIL import Image
 from tqdm.auto import tqdm
 
+from .images import DEEP_MODES, open_image, to_uint8
 from .manifest import images, read_manifest, select_rows, write_manifest_rows
 
 HASH_SIZE = 8
@@ -47,12 +48,15 @@ def gray32(image, fast: bool = False) -> np.ndarray:
     """The 32x32 grey image p-Hash reads (a path, a PIL image or an array). ``fast`` lets JPEG
     decode at a reduced size (PIL ``draft``), which is quicker but not bit-identical."""
     if isinstance(image, (str, os.PathLike)):
+        if not fast:  # the one reader of every stage (deep images stretched, bad files named)
+            return gray32(open_image(image))
         with Image.open(image) as im:
-            if fast:
-                im.draft("L", (IMG_SIZE * 2, IMG_SIZE * 2))
-            return gray32(im)
+            im.draft("L", (IMG_SIZE * 2, IMG_SIZE * 2))
+            return gray32(open_image(image) if im.mode in DEEP_MODES else im)
     if isinstance(image, np.ndarray):
-        image = Image.fromarray(image)
+        image = Image.fromarray(to_uint8(image))
+    if image.mode in DEEP_MODES:  # stretched to 8 bits, as every stage reads it (images.py)
+        image = Image.fromarray(to_uint8(np.asarray(image)))
     small = image.convert("L").resize((IMG_SIZE, IMG_SIZE), Image.Resampling.LANCZOS)
     return np.asarray(small)
 

@@ -29,10 +29,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 from tqdm.auto import tqdm
 
 from . import paper
+from .images import open_rgb
 from .text import NUMBER_WORDS
 
 ZERO_SHOT_TEMPLATE = "a satellite photo of {}."
@@ -92,8 +92,7 @@ def image_features(model, preprocess, paths: Sequence[str | Path], batch_size: i
         for p in batch:
             key = (p, transform)
             if key not in _PREPROCESSED:
-                with Image.open(p) as im:
-                    _PREPROCESSED[key] = preprocess(im.convert("RGB"))
+                _PREPROCESSED[key] = preprocess(open_rgb(p))
             tensors.append(_PREPROCESSED[key])
         f = model.encode_image(torch.stack(tensors).to(device), normalize=True)
         return f.float().cpu().numpy()

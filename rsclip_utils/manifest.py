@@ -17,6 +17,7 @@ empty.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -35,6 +36,38 @@ class ManifestRow(NamedTuple):
     source: str = ""
     image_id: str = ""
     split: str = ""
+
+
+# pandas' default missing-value strings (pandas.read_csv, ``na_values``): open_clip's CsvDataset
+# reads the manifest with pandas, so a caption equal to one of these would come back as NaN
+MISSING_LOOKING = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                             "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None",
+                             "n/a", "nan", "null"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+_LINE_BREAKING = re.compile(r"[\t\n\r\v\f\x1c-\x1f\x85\u2028\u2029]")
+
+
+def clean_title(text: str) -> str:
+    """A caption on one line: each tab, line or page break a space (nothing else changes)."""
+    return _LINE_BREAKING.sub(" ", str(text))
+
+
+def row_problem(row: Sequence[str]) -> str | None:
+    """Why a row cannot be written so that every TSV reader, and open_clip's CsvDataset (pandas),
+    reads it back exactly; None when it can. The caption is taken as :func:`clean_title` makes
+    it."""
+    filepath, title = str(row[0]), clean_title(row[1])
+    if not filepath.strip():
+        return "an empty file path"
+    if _CONTROL.search(filepath):
+        return f"a control character in the file path {filepath!r}"
+    if title.strip() in MISSING_LOOKING:
+        return f"a caption that reads as a missing value ({str(row[1])!r})"
+    if _CONTROL.search(title):
+        return f"a control character in the caption {title!r}"
+    return None
 
 
 def read_manifest(path: str | Path) -> list[ManifestRow]:
@@ -62,18 +95,28 @@ def read_manifest(path: str | Path) -> list[ManifestRow]:
 
 def write_manifest_rows(path: str | Path, rows: Iterable[Sequence[str]]) -> int:
     """Write rows (:class:`ManifestRow` or 5-tuples in :data:`COLUMNS` order) as a manifest;
-    returns how many were written."""
+    returns how many were written. Captions are put on one line (:func:`clean_title`); a row
+    that no reader would read back exactly (:func:`row_problem`) raises ``ValueError`` naming
+    the row, its source and image, and nothing is left at ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     n = 0
-    with path.open("w", encoding="utf-8", newline="") as f:
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, delimiter="\t", quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
         writer.writerow(COLUMNS)
         for row in rows:
             if len(row) != len(COLUMNS):
+                partial.unlink()
                 raise ValueError(f"{path}: a row of {len(row)} fields, expected {COLUMNS}")
-            writer.writerow(row)
+            problem = row_problem(row)
+            if problem:
+                partial.unlink()
+                raise ValueError(f"{path}: row {n + 1} (source {row[2]!r}, image {row[3]!r}, "
+                                 f"{row[0]}): {problem}")
+            writer.writerow([row[0], clean_title(row[1]), *row[2:]])
             n += 1
+    partial.replace(path)
     return n
 
 
@@ -97,5 +140,5 @@ def images(rows: Iterable[ManifestRow]) -> dict[str, str]:
     return out
 
 
-__all__ = ["COLUMNS", "ManifestRow", "images", "read_manifest", "select_rows",
-           "write_manifest_rows"]
+__all__ = ["COLUMNS", "MISSING_LOOKING", "ManifestRow", "clean_title", "images", "read_manifest",
+           "row_problem", "select_rows", "write_manifest_rows"]

@@ -46,7 +46,7 @@ from .stamps import (
 
 # the loop's fields that change what a run learns (the others: where it writes, how it reports)
 _NOT_IN_STAMP = {"manifest", "out", "progress", "resume", "stop_after", "grads_out",
-                 "checkpoint_every", "log_every", "workers", "extra"}
+                 "checkpoint_every", "log_every", "workers", "check_images", "extra"}
 
 
 class Run:
@@ -295,6 +295,8 @@ class Run:
         steps = default_steps if steps == 0 else self._carried(
             path, {"steps": steps}, {"steps": default_steps})["steps"]
         extra = {} if start == "continual" else {"pretrained": None}
+        if steps < spec.warmup:  # a run shorter than the warm-up: a tenth of it, as the ablation
+            extra["warmup"] = max(1, steps // 10)
         dedup = self._dedup()
         self._train(path, self.dedup_path(), {"manifest_dedup": dedup["digest"]},
                     f"notebook 05, {start} pretraining", steps=steps, **extra)

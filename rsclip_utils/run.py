@@ -39,9 +39,11 @@ def notebook_paths(folder: str | Path | None = None) -> list[Path]:
 
 def select(paths: list[Path], only: str | None) -> list[Path]:
     """Keep the notebooks whose two-digit prefixes are listed (``"00,03"``); all when None."""
-    if not only:
+    if only is None:
         return paths
     wanted = [p.strip() for p in only.split(",") if p.strip()]
+    if not wanted:
+        raise SystemExit(f"--only {only!r}: no notebook number given (e.g. --only 00,03)")
     known = {p.name[:2] for p in paths}
     unknown = [w for w in wanted if w not in known]
     if unknown:
@@ -137,9 +139,20 @@ def run(
     parameters = {"PROFILE": profile, "SEED": seed, "INTERACTIVE": False}
     if data_root:
         parameters["DATA_ROOT"] = str(data_root)
-    run_dir = resolve_run_dir(out or "", profile)
-    executed = run_dir / "notebooks"
-    executed.mkdir(parents=True, exist_ok=True)
+    if timeout is not None and timeout <= 0:
+        raise SystemExit(f"--timeout {timeout}: a per-cell timeout must be positive seconds")
+    if out is not None and not str(out).strip():
+        raise SystemExit("--out '': an empty run folder name (leave --out out for runs/<profile>)")
+    try:  # before any notebook starts: can the run folder be written?
+        run_dir = resolve_run_dir(out or "", profile)
+        executed = run_dir / "notebooks"
+        executed.mkdir(parents=True, exist_ok=True)
+        probe = run_dir / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise SystemExit(f"--out {out or 'runs/' + profile}: cannot write the run folder there "
+                         f"({e.strerror or type(e).__name__}); choose another --out") from None
     bind_python3_kernel(run_dir / ".jupyter")
     if not paths:
         raise SystemExit(f"no notebooks found in {notebooks_dir or repo_root() / 'notebooks'}")

@@ -37,6 +37,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from .config import TrainSpec
+from .images import ImageError, open_rgb
 from .manifest import read_manifest
 from .models import create_model
 
@@ -147,14 +148,35 @@ class ManifestDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.paths)
 
+    def check_images(self, progress: bool = False) -> None:
+        """Decode every distinct image once (kept when caching), before training starts: an
+        :class:`~rsclip_utils.images.ImageError` naming every file that cannot be decoded
+        (the first ten, and how many), so that no run dies at a bad file half-way."""
+        bad = []
+        for path in tqdm(sorted(set(self.paths)), desc="check images", unit="img",
+                         disable=not progress):
+            try:
+                self.image(self._index_of(path))
+            except ImageError as e:
+                bad.append(str(e))
+        if bad:
+            raise ImageError(f"{len(bad)} training image(s) cannot be decoded; fix or drop "
+                             "their rows before training:\n  " + "\n  ".join(bad[:10]))
+
+    def _index_of(self, path: str) -> int:
+        if not hasattr(self, "_first_row"):
+            self._first_row = {}
+            for i, p in enumerate(self.paths):
+                self._first_row.setdefault(p, i)
+        return self._first_row[path]
+
     def image(self, i: int) -> Image.Image:
         """Row ``i``'s image, RGB (decoded once and reduced when caching)."""
         path = self.paths[i]
         cached = self._images.get(path)
         if cached is not None:
             return cached
-        with Image.open(path) as im:
-            image = im.convert("RGB")
+        image = open_rgb(path)
         if self.cache_images:
             scale = 2 * self.size / min(image.size)
             if scale < 1:
@@ -222,6 +244,8 @@ class TrainConfig:
     checkpoint_every: int = _arg(100, "steps between checkpoints")
     log_every: int = _arg(1, "steps between log rows")
     augment: bool = _arg(True, "the paper's augmentation (--no-augment: resize only)")
+    check_images: bool = _arg(True, "decode every image before the first step, naming bad "
+                              "files (--no-check-images: skip that pass)")
     device: str = _arg("auto", "auto: cuda when present, else cpu")
     resume: bool = _arg(False, "continue from <out>/latest.pt")
     stop_after: int | None = _arg(None, "stop early at this step (to test resuming)")
@@ -241,9 +265,80 @@ def _dist() -> tuple[int, int, int]:
 
 
 def _atomic_save(obj, path: Path) -> None:
+    """Write ``path`` so that a crash at any moment leaves a readable checkpoint: the new one is
+    written beside it and renamed over it, and the one it replaces is kept as
+    ``previous.pt`` (the fallback when ``latest.pt`` turns out unreadable)."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(obj, tmp)
+    if path.is_file():
+        os.replace(path, path.with_name("previous.pt"))
     os.replace(tmp, path)
+
+
+def _load_checkpoint(latest: Path) -> dict:
+    """The latest checkpoint, or the previous one (saying so) when the latest cannot be read;
+    an error naming both files when neither can."""
+    try:
+        return torch.load(latest, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - torch raises several kinds for a damaged file
+        previous = latest.with_name("previous.pt")
+        if not previous.is_file():
+            raise RuntimeError(f"{latest}: cannot read the checkpoint ({type(e).__name__}: "
+                               f"{e}) and there is no {previous.name} to fall back to") from e
+        try:
+            ckpt = torch.load(previous, map_location="cpu", weights_only=True)
+        except Exception as e2:  # noqa: BLE001
+            raise RuntimeError(f"{latest} and {previous}: neither checkpoint can be read "
+                               f"({type(e).__name__}; {type(e2).__name__})") from e2
+        print(f"{latest}: unreadable ({type(e).__name__}); resuming from {previous} "
+              f"(step {ckpt['step']})", file=sys.stderr)
+        return ckpt
+
+
+RESUME_MUST_MATCH = ("model", "batch_size", "steps", "warmup", "lr", "weight_decay", "betas",
+                     "eps", "seed", "precision", "augment")
+
+
+def manifest_digest(path: str | Path) -> str:
+    """SHA-256 of a manifest's bytes: a checkpoint records what it was trained on."""
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def resume_differences(saved: dict, cfg: TrainConfig, digest: str) -> list[str]:
+    """What differs between the run a checkpoint belongs to and ``cfg`` (empty: it may resume)."""
+    out = [f"{k}: {saved.get(k)!r} -> {getattr(cfg, k)!r}" for k in RESUME_MUST_MATCH
+           if k in saved and _same(saved[k]) != _same(getattr(cfg, k))]
+    if saved.get("manifest_sha256") not in (None, digest):
+        out.append(f"manifest content: {saved['manifest_sha256'][:12]} -> {digest[:12]}")
+    return out
+
+
+def _same(v):
+    return list(v) if isinstance(v, (tuple, list)) else v
+
+
+def check_config(cfg: TrainConfig) -> None:
+    """Refuse settings that cannot mean what they say, naming the setting."""
+    problems = []
+    if cfg.steps < 1:
+        problems.append(f"steps must be at least 1, got {cfg.steps}")
+    if cfg.batch_size < 1:
+        problems.append(f"batch_size must be at least 1, got {cfg.batch_size}")
+    if not 0 <= cfg.warmup <= cfg.steps:
+        problems.append(f"warmup must be between 0 and steps ({cfg.steps}), got {cfg.warmup}")
+    if cfg.stop_after is not None and not 1 <= cfg.stop_after <= cfg.steps:
+        problems.append(f"stop_after must be between 1 and steps ({cfg.steps}), got "
+                        f"{cfg.stop_after} (None: run every step)")
+    if not cfg.lr > 0 or not math.isfinite(cfg.lr):
+        problems.append(f"lr must be a positive number, got {cfg.lr}")
+    if cfg.checkpoint_every < 1 or cfg.log_every < 1:
+        problems.append("checkpoint_every and log_every must be at least 1")
+    if cfg.workers < 0:
+        problems.append(f"workers must be 0 or more, got {cfg.workers}")
+    if problems:
+        raise ValueError("training configuration: " + "; ".join(problems))
 
 
 def _param_groups(model: torch.nn.Module, weight_decay: float):
@@ -314,8 +409,19 @@ def train(cfg: TrainConfig) -> TrainResult:
         precision = "amp" if device.type == "cuda" else "fp32"
     if precision not in PRECISIONS:
         raise ValueError(f"precision {precision!r} is not one of {PRECISIONS} or 'auto'")
+    check_config(cfg)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
+    digest = manifest_digest(cfg.manifest)
+    latest = out / "latest.pt"
+    ckpt = _load_checkpoint(latest) if cfg.resume and latest.is_file() else None
+    if ckpt is not None:
+        differences = resume_differences({**ckpt.get("config", {}),
+                                          "manifest_sha256": ckpt.get("manifest_sha256")},
+                                         cfg, digest)
+        if differences:
+            raise ValueError(f"{latest}: cannot resume a run made differently: "
+                             + "; ".join(differences) + " (start a new --out, or drop --resume)")
     torch.manual_seed(cfg.seed)
     bundle = create_model(cfg.model, cfg.pretrained, device=str(device))
     model = bundle.model
@@ -324,6 +430,8 @@ def train(cfg: TrainConfig) -> TrainResult:
     mean = getattr(model.visual, "image_mean", None) or OPENAI_DATASET_MEAN
     std = getattr(model.visual, "image_std", None) or OPENAI_DATASET_STD
     data = ManifestDataset(cfg.manifest, size, mean, std, bundle.tokenizer, cfg.seed, cfg.augment)
+    if cfg.check_images:
+        data.check_images(progress=cfg.progress and rank == 0)
     global_batch = cfg.batch_size * world
     steps_per_epoch = len(data) // global_batch
     if steps_per_epoch == 0:
@@ -339,10 +447,8 @@ def train(cfg: TrainConfig) -> TrainResult:
                                    growth_interval=cfg.growth_interval)
               if precision == "amp" else None)
     step, skipped = 0, 0
-    latest = out / "latest.pt"
     log_path = out / "train_log.csv"
-    if cfg.resume and latest.is_file():
-        ckpt = torch.load(latest, map_location="cpu", weights_only=True)
+    if ckpt is not None:
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         if scaler is not None and ckpt.get("scaler"):
@@ -371,7 +477,8 @@ def train(cfg: TrainConfig) -> TrainResult:
         if rank == 0:
             _atomic_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                           "scaler": scaler.state_dict() if scaler else None, "step": step,
-                          "skipped_steps": skipped, "config": asdict(cfg)}, latest)
+                          "skipped_steps": skipped, "config": asdict(cfg),
+                          "manifest_sha256": digest}, latest)
 
     while step < stop:
         epoch, position = divmod(step, steps_per_epoch)

@@ -91,3 +91,57 @@ def test_select_rows_by_source_split_and_dropped_images(rows):
     assert select_rows(rows, drop_images={rows[0].filepath}) == rows[-1:]
     assert select_rows(rows) == rows
     assert images(rows) == {rows[0].filepath: "DOTA", "/other.png": "DOTA"}
+
+
+@pytest.mark.parametrize("caption", ["NA", "None", "null", "nan", "N/A", "", "  ", " NaN "])
+def test_a_caption_pandas_would_read_as_missing_is_refused_naming_the_row(rows, tmp_path,
+                                                                          caption):
+    import pandas as pd
+
+    from rsclip_utils.manifest import MISSING_LOOKING
+
+    probe = tmp_path / "probe.tsv"  # the oracle: what pandas (CsvDataset's reader) does
+    probe.write_text(f"filepath\ttitle\n/x.png\t{caption.strip()}\n")
+    assert pd.read_csv(probe, sep="\t")["title"].isna().all() == (caption.strip() in
+                                                                 MISSING_LOOKING)
+    bad = rows[:2] + [rows[2]._replace(title=caption)]
+    path = tmp_path / "m.tsv"
+    with pytest.raises(ValueError, match=r"row 3 \(source 'DOTA', image 'id2'.*missing value"):
+        write_manifest_rows(path, bad)
+    assert not path.exists() and not list(tmp_path.glob("*.partial"))
+
+
+def test_line_breaks_in_captions_become_spaces_and_control_characters_are_refused(rows,
+                                                                                  tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "m.tsv"
+    broken = [rows[0]._replace(title="two\tlines\nand\r\na page\x0cbreak")] + rows[1:]
+    write_manifest_rows(path, broken)
+    back = read_manifest(path)
+    assert back[0].title == "two lines and  a page break" and back[1:] == rows[1:]
+    assert pd.read_csv(path, sep="\t")["title"].tolist()[0] == back[0].title
+    for field, value in (("title", "a bell\x07"), ("filepath", "/x/\x00.png"),
+                         ("filepath", "")):
+        with pytest.raises(ValueError, match="control character|empty file path"):
+            write_manifest_rows(path, [rows[0]._replace(**{field: value})])
+
+
+def test_b2c_drops_a_missing_looking_caption_and_skips_an_empty_class_name(tmp_path):
+    from rsclip_utils.b2c import box_to_captions, write_manifest
+    from rsclip_utils.records import ObjectAnnotation, Record
+
+    image = tmp_path / "a.png"
+    Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(image)
+    ret = Record(image=str(image), width=32, height=32, source="RSICD", image_id="r1",
+                 split="train", captions=["a field .", "None", "a\troad\n."])
+    det = Record(image=str(image), width=32, height=32, source="DOTA", image_id="d1",
+                 objects=[ObjectAnnotation("-", [1, 1, 5, 5])])
+    with pytest.raises(ValueError, match="class name '_' gives no caption noun"):
+        box_to_captions([("_", [1, 1, 5, 5])], 32, 32)
+    report = write_manifest([ret, det], tmp_path / "m.tsv", progress=False).to_dict()
+    titles = [r.title for r in read_manifest(tmp_path / "m.tsv")]
+    assert titles == ["a field .", "a road ."]
+    assert report["RSICD"]["captions_dropped"] == {"a caption that reads as a missing value": 1}
+    assert report["DOTA"]["images_captioned"] == 0
+    assert any("no caption noun" in k for k in report["DOTA"]["skipped"])

@@ -81,3 +81,37 @@ def test_cached_weights_pass_the_preflight(standin, tmp_path, monkeypatch):
 
     monkeypatch.setattr(hc, "HF_HUB_CACHE", str(cache))
     assert paper_preflight(standin, cuda=True) == []
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--only", ""], "no notebook number given"),
+    (["--only", " , "], "no notebook number given"),
+    (["--only", "42"], "no notebook numbered 42"),
+    (["--out", ""], "an empty run folder name"),
+    (["--timeout", "0"], "must be positive"),
+])
+def test_bad_arguments_get_one_line_before_any_notebook_starts(args, expected, tmp_path,
+                                                               monkeypatch):
+    import rsclip_utils.run as runner
+
+    started = []
+    monkeypatch.setattr(runner, "bind_python3_kernel", lambda folder: started.append(folder))
+    out = ["--out", str(tmp_path / "run")] if "--out" not in args else []
+    with pytest.raises(SystemExit) as e:
+        runner.main(["--profile", "smoke", *out, *args])
+    assert expected in str(e.value.code) and "\n" not in str(e.value.code)
+    assert not started  # nothing was set up, no notebook ran
+
+
+def test_an_unwritable_out_is_refused_before_any_notebook_starts(tmp_path, monkeypatch):
+    import rsclip_utils.run as runner
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    started = []
+    monkeypatch.setattr(runner, "bind_python3_kernel", lambda folder: started.append(folder))
+    with pytest.raises(SystemExit) as e:
+        runner.main(["--profile", "smoke", "--out", str(blocker / "run")])
+    assert "cannot write the run folder there" in str(e.value.code) and str(blocker) in str(
+        e.value.code)
+    assert not started

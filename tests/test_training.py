@@ -120,7 +120,8 @@ def test_two_processes_under_torchrun_equal_one_process_on_the_full_batch(manife
     def run_one_step(launcher: list[str], name: str, batch_size: int) -> None:
         proc = subprocess.run(
             [sys.executable, *launcher, "-m", "rsclip_utils.training",
-             "--manifest", str(manifest), "--steps", "1", "--quiet", "--pretrained", "none",
+             "--manifest", str(manifest), "--steps", "1", "--warmup", "1", "--quiet",
+             "--pretrained", "none",
              "--out", str(tmp_path / name), "--batch-size", str(batch_size),
              "--grads-out", str(tmp_path / f"{name}.pt")],
             capture_output=True, text=True, timeout=300,
@@ -227,3 +228,58 @@ def test_an_overflow_is_skipped_without_touching_the_weights_and_the_scale_recov
         scales.append(scaler.get_scale())
     assert scales == [2.0**10, 2.0**11, 2.0**11, 2.0**12]  # doubled after every 2 good steps
     assert any(not torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+@pytest.mark.parametrize("change, named", [
+    ({"batch_size": 4}, "batch_size: 8 -> 4"),
+    ({"steps": 20}, "steps: 12 -> 20"),
+    ({"model": "RN50"}, "model: 'rsclip-tiny' -> 'RN50'"),
+    ({"lr": 1e-3}, "lr: 0.0005 -> 0.001"),
+])
+def test_resume_refuses_a_run_made_differently(manifest, tmp_path, change, named):
+    train(cfg(manifest, tmp_path, stop_after=2))
+    with pytest.raises(ValueError, match="cannot resume a run made differently") as e:
+        train(cfg(manifest, tmp_path, resume=True, **change))
+    assert named in str(e.value) and str(tmp_path / "latest.pt") in str(e.value)
+
+
+def test_resume_refuses_another_manifest_content(manifest, tmp_path):
+    copy = tmp_path / "manifest.tsv"
+    copy.write_bytes(manifest.read_bytes())
+    train(cfg(copy, tmp_path / "run", stop_after=2))
+    lines = copy.read_text().splitlines(keepends=True)
+    copy.write_text("".join(lines[:1] + lines[2:]))  # one row less, same path
+    with pytest.raises(ValueError, match="manifest content"):
+        train(cfg(copy, tmp_path / "run", resume=True))
+
+
+def test_a_corrupt_latest_falls_back_to_the_previous_checkpoint(manifest, tmp_path, capsys):
+    whole = train(cfg(manifest, tmp_path / "whole"))
+    train(cfg(manifest, tmp_path / "cut", stop_after=8))  # checkpoints at 4 and 8
+    latest = tmp_path / "cut" / "latest.pt"
+    assert (tmp_path / "cut" / "previous.pt").is_file()
+    latest.write_bytes(latest.read_bytes()[:1000])  # half-written
+    resumed = train(cfg(manifest, tmp_path / "cut", resume=True))
+    assert "resuming from" in capsys.readouterr().err
+    assert read_log(resumed.log)["loss"] == read_log(whole.log)["loss"]  # from step 4, same run
+
+
+def test_a_corrupt_latest_without_a_previous_names_the_file(manifest, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "latest.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(RuntimeError, match="latest.pt: cannot read the checkpoint"):
+        train(cfg(manifest, out, resume=True))
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"stop_after": 0}, "stop_after must be between 1 and steps"),
+    ({"warmup": 20}, "warmup must be between 0 and steps"),
+    ({"steps": 0, "warmup": 0}, "steps must be at least 1"),
+    ({"lr": float("nan")}, "lr must be a positive number"),
+    ({"batch_size": 0}, "batch_size must be at least 1"),
+])
+def test_nonsensical_settings_are_refused_before_anything_runs(manifest, tmp_path, bad, message):
+    with pytest.raises(ValueError, match=message):
+        train(cfg(manifest, tmp_path / "run", **bad))
+    assert not (tmp_path / "run").exists()

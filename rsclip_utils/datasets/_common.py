@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import FormatError
+from ..images import load_rgb as _load_rgb
 from ..records import Box, ObjectAnnotation, Record, clip_box
 from .read_report import ReadReport
 
@@ -51,13 +52,9 @@ def concat_results(parts: Sequence[ReadResult], source: str, strict: bool = True
 
 
 def load_rgb(path: str | Path) -> np.ndarray:
-    """Any image file as 8-bit RGB (palette, RGBA, grey and 16-bit images converted)."""
-    with Image.open(path) as im:
-        if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-            a = np.asarray(im, dtype=np.float64)
-            hi = a.max() or 1.0
-            im = Image.fromarray((a / hi * 255).astype(np.uint8))
-        return np.asarray(im.convert("RGB"))
+    """Any image file as 8-bit RGB: :func:`rsclip_utils.images.load_rgb` (deep images
+    stretched, damaged files named)."""
+    return _load_rgb(path)
 
 
 def image_size(path: str | Path) -> tuple[int, int]:
