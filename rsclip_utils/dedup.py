@@ -94,27 +94,57 @@ class HashResult:
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
+# The audit of evaluation images (beyond the paper): every evaluation image is hashed as it is
+# and as its 2 % centre crop, each in the eight flips and 90-degree rotations (training applies
+# flips and rotations, so such a copy of a test image *is* the test image), and a training image
+# within AUDIT_DISTANCE of any of the 16 is contamination. The distance was chosen from copies
+# of the 74 real AID and RSSCN7 samples (benchmarks/bench_audit.py; notebook 04 shows the sweep):
+# the smallest at which flipped, rotated, re-encoded (JPEG 50-95), resized (0.5x, 2x), 1-px
+# shifted, 2 %-cropped and 5 %-brightened copies are all found at >= 99 % (at 6, one JPEG-50
+# copy of 74 was missed), with the closest unrelated real image 14 bits away.
+AUDIT_DISTANCE = 8
+AUDIT_CROP = 0.02
+_D8 = (lambda a: a, np.fliplr, np.flipud, lambda a: np.rot90(a, 1), lambda a: np.rot90(a, 2),
+       lambda a: np.rot90(a, 3), np.transpose, lambda a: np.rot90(np.fliplr(a)))
+AUDIT_VARIANTS = 2 * len(_D8)
+
+
+def audit_grays(image) -> np.ndarray:
+    """The (16, 32, 32) grey images the audit hashes for one evaluation image: the image and its
+    2 % centre crop, each in the eight flips and 90-degree rotations."""
+    im = open_image(image) if isinstance(image, (str, os.PathLike)) else image
+    w, h = im.size
+    dx, dy = round(AUDIT_CROP * w), round(AUDIT_CROP * h)
+    crop = im.crop((dx, dy, w - dx, h - dy)) if w - 2 * dx > 0 and h - 2 * dy > 0 else im
+    return np.stack([np.ascontiguousarray(f(g)) for g in (gray32(im), gray32(crop))
+                     for f in _D8])
+
+
 def _hash_chunk(args) -> tuple[np.ndarray, np.ndarray, list]:
-    paths, fast = args
+    paths, fast, variants = args
     grays, ok, errors = [], np.zeros(len(paths), bool), []
     for i, p in enumerate(paths):
         try:
-            grays.append(gray32(p, fast))
+            grays.append(audit_grays(p) if variants else gray32(p, fast)[None])
             ok[i] = True
         except Exception as e:  # noqa: BLE001 - any decoder failure: list it, go on
             errors.append((str(p), f"{type(e).__name__}: {e}"))
-    hashes = np.zeros(len(paths), np.uint64)
+    width = AUDIT_VARIANTS if variants else 1
+    hashes = np.zeros((len(paths), width), np.uint64)
     if grays:
-        hashes[ok] = hashes_from_gray(np.stack(grays))
-    return hashes, ok, errors
+        stack = np.concatenate(grays)
+        hashes[ok] = hashes_from_gray(stack).reshape(-1, width)
+    return (hashes if variants else hashes[:, 0]), ok, errors
 
 
 def phash_files(paths: Sequence[str | os.PathLike], workers: int | None = None,
-                chunk: int = 256, fast: bool = False, progress: bool = True) -> HashResult:
+                chunk: int = 256, fast: bool = False, progress: bool = True,
+                variants: bool = False) -> HashResult:
     """p-Hashes of many files: chunks in worker processes, one batched DCT per chunk.
-    Unreadable files are listed in the result, not fatal."""
+    Unreadable files are listed in the result, not fatal. With ``variants`` each file gets the
+    audit's 16 hashes (:func:`audit_grays`), an (n, 16) array."""
     paths = [str(p) for p in paths]
-    chunks = [(paths[i:i + chunk], fast) for i in range(0, len(paths), chunk)]
+    chunks = [(paths[i:i + chunk], fast, variants) for i in range(0, len(paths), chunk)]
     workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
     bar = tqdm(total=len(paths), desc="p-Hash", unit="img", disable=not progress)
     results = []
@@ -129,7 +159,8 @@ def phash_files(paths: Sequence[str | os.PathLike], workers: int | None = None,
             bar.update(len(c[0]))
     bar.close()
     if not results:
-        return HashResult(paths, np.zeros(0, np.uint64), np.zeros(0, bool))
+        shape = (0, AUDIT_VARIANTS) if variants else (0,)
+        return HashResult(paths, np.zeros(shape, np.uint64), np.zeros(0, bool))
     return HashResult(paths, np.concatenate([r[0] for r in results]),
                       np.concatenate([r[1] for r in results]), [e for r in results for e in r[2]])
 
@@ -255,6 +286,20 @@ def cross_pairs(a, b, max_distance: int = 1, segments: int = 4) -> np.ndarray:
     return np.array(sorted(out), dtype=np.int64).reshape(-1, 2)
 
 
+def within(a, b, max_distance: int, block: int = 1 << 22) -> np.ndarray:
+    """Every ``(i, j)`` with ``a[i]`` and ``b[j]`` at most ``max_distance`` bits apart, sorted,
+    by comparing every pair in blocks (exact at any distance: the audit's wide threshold is
+    beyond the segment index's pigeonhole range)."""
+    a, b = np.asarray(a, np.uint64).ravel(), np.asarray(b, np.uint64).ravel()
+    out = []
+    step = max(1, block // max(1, len(b)))
+    for start in range(0, len(a), step):
+        d = np.bitwise_count(a[start:start + step, None] ^ b[None, :])
+        i, j = np.nonzero(d <= max_distance)
+        out.append(np.stack([i + start, j], 1))
+    return (np.concatenate(out).astype(np.int64) if out else np.zeros((0, 2), np.int64))
+
+
 def brute_force_pairs(hashes, max_distance: int) -> np.ndarray:
     """The same as :func:`find_duplicate_pairs` by comparing every pair, identical hashes
     included: the tests' oracle, and the generator's check of its own set (notebook 00)."""
@@ -324,7 +369,8 @@ class DedupReport:
 def dedup_manifest(manifest: str | Path, evaluation: dict[str, Sequence[str]],
                    out_dir: str | Path, max_distance: int = 1, segments: int = 4,
                    workers: int | None = None, progress: bool = True,
-                   splits: dict[str, dict[str, Sequence[str]]] | None = None) -> DedupReport:
+                   splits: dict[str, dict[str, Sequence[str]]] | None = None,
+                   audit_distance: int | None = AUDIT_DISTANCE) -> DedupReport:
     """Remove near-duplicates from a training manifest and write ``manifest_dedup.tsv`` and
     ``dedup_report.json`` into ``out_dir``.
 
@@ -332,6 +378,9 @@ def dedup_manifest(manifest: str | Path, evaluation: dict[str, Sequence[str]],
       ``evaluation``: name -> image paths) is removed from training; evaluation is never touched.
     - Within training: of each group of near-duplicate training images the first in manifest
       order is kept (deterministic), the others are removed.
+    - Beyond the paper (``audit_distance``, None: off): a training image within
+      ``audit_distance`` of any evaluation image, of its 2 % centre crop, or of their flips and
+      90-degree rotations (:func:`audit_grays`) is removed as contamination too.
     - Unreadable training images are removed and listed.
     - Within an evaluation set (``splits``: name -> {"train": paths, "test": paths}, the scene
       sets whose train part fits linear probes and k-NN): pairs across its own split are
@@ -347,7 +396,11 @@ def dedup_manifest(manifest: str | Path, evaluation: dict[str, Sequence[str]],
     hashed = phash_files(all_paths, workers=workers, progress=progress)
     n_train = len(train_paths)
     report = DedupReport({"max_distance": max_distance, "segments": segments,
-                          "manifest": str(manifest), "rule": "distance <= max_distance"})
+                          "manifest": str(manifest), "rule": "distance <= max_distance",
+                          "audit_distance": audit_distance,
+                          "audit": "evaluation images as they are and 2 % centre-cropped, each "
+                                   "in 8 flips / rotations" if audit_distance is not None
+                                   else "off"})
     report.unreadable = [{"path": p, "why": why} for p, why in hashed.errors]
     ok = hashed.ok
     idx = np.flatnonzero(ok)
@@ -360,7 +413,8 @@ def dedup_manifest(manifest: str | Path, evaluation: dict[str, Sequence[str]],
     members = defaultdict(list)
     for i in idx:
         members[int(groups[i])].append(int(i))
-    eval_hit = Counter()
+    hit_evals: set[int] = set()  # evaluation images with a copy in training (either rule)
+    hit_distance: dict[str, int] = {}
     eval_eval_groups = 0
     for items in members.values():
         if len(items) < 2:
@@ -371,9 +425,8 @@ def dedup_manifest(manifest: str | Path, evaluation: dict[str, Sequence[str]],
             eval_eval_groups += 1
         if evals:
             anchor = all_paths[evals[0]]
-            for e in evals:
-                if train:
-                    eval_hit[eval_items[e - n_train][0]] += 1
+            if train:
+                hit_evals.update(e - n_train for e in evals)
             for i in train:
                 removed[train_paths[i]] = (
                     f"contamination: near-duplicate of evaluation image in "
@@ -387,10 +440,35 @@ def dedup_manifest(manifest: str | Path, evaluation: dict[str, Sequence[str]],
                               else "duplicate across sources")
                     removed[train_paths[i]] = (reason, train_paths[keep])
 
+    if audit_distance is not None and eval_items:
+        variant = phash_files([p for _, p in eval_items], workers=workers, progress=progress,
+                              variants=True)
+        train_ok = np.flatnonzero(ok[:n_train])
+        good = np.flatnonzero(variant.ok)
+        flat = variant.hashes[good].reshape(-1)
+        hits = within(hashed.hashes[train_ok], flat, audit_distance)
+        first_hit = {}
+        for i, j in hits.tolist():
+            t = int(train_ok[i])
+            if t not in first_hit:
+                first_hit[t] = int(good[j // AUDIT_VARIANTS])
+                hit_distance[train_paths[t]] = hamming(hashed.hashes[t], flat[j])
+        for i, e in sorted(first_hit.items()):
+            path = train_paths[i]
+            if removed.get(path, ("",))[0].startswith("contamination"):
+                continue
+            name, anchor = eval_items[e]
+            removed[path] = (f"contamination: copy (flipped, rotated, cropped or within "
+                             f"{audit_distance}) of evaluation image in {name}", anchor)
+        hit_evals |= set(first_hit.values())
+        report.unreadable += [{"path": p, "why": why} for p, why in variant.errors]
+
+    eval_hit = Counter(eval_items[e][0] for e in hit_evals)
     position = {p: i for i, p in enumerate(all_paths)}
     for p, (reason, other) in removed.items():
-        dist = (hamming(hashed.hashes[position[p]], hashed.hashes[position[other]])
-                if other and ok[position[p]] else None)
+        dist = hit_distance.get(p) if reason.startswith("contamination: copy") else (
+            hamming(hashed.hashes[position[p]], hashed.hashes[position[other]])
+            if other and ok[position[p]] else None)
         report.pairs.append({"removed": p, "source": source_of[p], "because_of": other,
                              "distance": dist, "reason": reason})
     for p in train_paths:

@@ -224,8 +224,8 @@ class Run:
         return self.run_dir / "manifest_dedup.tsv"
 
     def _dedup(self, max_distance: int | None = None, segments: int | None = None,
-               workers: int | None = None) -> dict:
-        from .dedup import dedup_manifest
+               workers: int | None = None, audit_distance: int | None = None) -> dict:
+        from .dedup import AUDIT_DISTANCE, dedup_manifest
 
         sources = self.sources()
         manifest = self._manifest()
@@ -235,20 +235,25 @@ class Run:
             dedup_manifest(self.manifest_path(), sources.evaluation_images(), self.run_dir,
                            max_distance=p["max_distance"], segments=p["segments"],
                            workers=workers, progress=self.progress,
-                           splits=sources.evaluation_splits())
+                           splits=sources.evaluation_splits(),
+                           audit_distance=p["audit_distance"])
 
-        params = self._carried(path, {"max_distance": max_distance, "segments": segments},
-                               {"max_distance": 1, "segments": 4})
+        params = self._carried(path, {"max_distance": max_distance, "segments": segments,
+                                      "audit_distance": audit_distance},
+                               {"max_distance": 1, "segments": 4,
+                                "audit_distance": AUDIT_DISTANCE})
         return self._ensure(path, "dedup", params,
                             {"sources": sources.digest(), "manifest": manifest["digest"]},
                             build, "notebook 04, p-Hash de-duplication")
 
     def manifest_dedup(self, max_distance: int | None = None, segments: int | None = None,
-                       workers: int | None = None) -> Path:
+                       workers: int | None = None, audit_distance: int | None = None) -> Path:
         """Notebook 04's ``manifest_dedup.tsv`` and ``dedup_report.json``: the manifest without
         near-duplicates and without copies of evaluation images (``max_distance``: the largest
-        Hamming distance that counts as a copy; ``segments``: of the index)."""
-        self._dedup(max_distance, segments, workers)
+        Hamming distance that counts as a copy; ``segments``: of the index;
+        ``audit_distance``: the audit of flipped, rotated and cropped copies of evaluation
+        images, ``dedup.AUDIT_DISTANCE`` unless given)."""
+        self._dedup(max_distance, segments, workers, audit_distance)
         return self.dedup_path()
 
     def dedup_report(self) -> dict:

@@ -4,6 +4,7 @@ duplicates for the whole clean-up."""
 
 import csv
 import io
+from pathlib import Path
 
 import imagehash
 import numpy as np
@@ -271,3 +272,85 @@ def test_cross_pairs_equals_brute_force(seed, d):
                       if bin(int(a[i]) ^ int(b[j])).count("1") <= d)
     got = cross_pairs(a, b, max_distance=d, segments=4 if d < 4 else 8).tolist()
     assert got == [list(p) for p in expected]
+
+
+# --- the audit beyond the paper: flips, rotations, crops, a wider distance -------------------
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=30),
+       st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=30), st.integers(0, 20))
+def test_within_equals_brute_force_at_any_distance(a, b, d):
+    from rsclip_utils.dedup import within
+
+    expected = [[i, j] for i in range(len(a)) for j in range(len(b))
+                if bin(a[i] ^ b[j]).count("1") <= d]
+    assert within(np.array(a, np.uint64), np.array(b, np.uint64), d, block=7).tolist() == expected
+
+
+def _scene(seed, size=(96, 80)):
+    rng = np.random.default_rng(seed)
+    return Image.fromarray(rng.integers(0, 255, (7, 6, 3), dtype=np.uint8)).resize(
+        size, Image.Resampling.BICUBIC)
+
+
+def test_every_flip_and_rotation_of_an_image_is_among_its_audit_hashes():
+    from rsclip_utils.copies import COPY_KINDS
+    from rsclip_utils.dedup import audit_grays, hashes_from_gray
+
+    image = _scene(3)
+    variants = hashes_from_gray(audit_grays(image))
+    assert variants.shape == (16,)
+    for kind in ("flipped left-right", "flipped top-bottom", "rotated 90 degrees",
+                 "rotated 180 degrees", "rotated 270 degrees", "cropped 2 %"):
+        h = phash(COPY_KINDS[kind](image))
+        assert np.bitwise_count(variants ^ np.uint64(h)).min() <= 2, kind
+
+
+def test_the_audit_removes_flipped_and_rotated_copies_of_evaluation_images(tmp_path):
+    from rsclip_utils.copies import COPY_KINDS
+    from rsclip_utils.manifest import ManifestRow, read_manifest, write_manifest_rows
+
+    evaluation = []
+    for k in range(3):
+        path = tmp_path / f"eval{k}.png"
+        _scene(10 + k).save(path)
+        evaluation.append(str(path))
+    rows = []
+    for k, kind in enumerate(("flipped left-right", "rotated 90 degrees", "cropped 2 %")):
+        copy = tmp_path / f"copy{k}.png"
+        COPY_KINDS[kind](Image.open(evaluation[k]).convert("RGB")).save(copy)
+        rows.append(ManifestRow(str(copy), "a copy .", "copies", f"c{k}", "train"))
+    unrelated = tmp_path / "other.png"
+    _scene(99).save(unrelated)
+    rows.append(ManifestRow(str(unrelated), "another .", "others", "o", "train"))
+    write_manifest_rows(tmp_path / "m.tsv", rows)
+    before = [open(p, "rb").read() for p in evaluation]
+    off = dedup_manifest(tmp_path / "m.tsv", {"test": evaluation}, tmp_path / "off",
+                         workers=1, progress=False, audit_distance=None)
+    assert off.evaluation["test"]["with_copies_in_training"] == 0  # the paper's rule: none
+    on = dedup_manifest(tmp_path / "m.tsv", {"test": evaluation}, tmp_path / "on",
+                        workers=1, progress=False)
+    kept = [r.filepath for r in read_manifest(tmp_path / "on" / "manifest_dedup.tsv")]
+    assert kept == [str(unrelated)]
+    assert on.evaluation["test"]["with_copies_in_training"] == 3
+    assert all(p["reason"].startswith("contamination: copy") and p["distance"] <= 2
+               for p in on.pairs)
+    assert [open(p, "rb").read() for p in evaluation] == before  # evaluation never touched
+
+
+def test_the_audit_on_real_images_finds_every_kind_of_copy_and_no_unrelated_image(realdata,
+                                                                                  tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_audit", Path(__file__).resolve().parents[1] / "benchmarks" / "bench_audit.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    evaluation, others = bench.real_images(realdata)
+    result = bench.measure(evaluation[::3], others, tmp_path)  # a third of them: test time
+    kinds = result["kinds"]
+    for kind, n in kinds.items():
+        if kind != "unrelated":
+            assert result["audit"][kind] / n >= 0.99, (kind, result["audit"][kind], n)
+    assert result["audit"]["unrelated"] == 0 and result["untouched"]
+    assert result["paper"]["flipped left-right"] == 0  # what the paper's rule alone misses
