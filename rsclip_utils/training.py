@@ -152,23 +152,19 @@ class ManifestDataset(torch.utils.data.Dataset):
         """Decode every distinct image once (kept when caching), before training starts: an
         :class:`~rsclip_utils.images.ImageError` naming every file that cannot be decoded
         (the first ten, and how many), so that no run dies at a bad file half-way."""
+        first_row = {}
+        for i, path in enumerate(self.paths):
+            first_row.setdefault(path, i)
         bad = []
-        for path in tqdm(sorted(set(self.paths)), desc="check images", unit="img",
-                         disable=not progress):
+        for i in tqdm(first_row.values(), desc="check images", unit="img",
+                      disable=not progress):
             try:
-                self.image(self._index_of(path))
+                self.image(i)
             except ImageError as e:
                 bad.append(str(e))
         if bad:
             raise ImageError(f"{len(bad)} training image(s) cannot be decoded; fix or drop "
                              "their rows before training:\n  " + "\n  ".join(bad[:10]))
-
-    def _index_of(self, path: str) -> int:
-        if not hasattr(self, "_first_row"):
-            self._first_row = {}
-            for i, p in enumerate(self.paths):
-                self._first_row.setdefault(p, i)
-        return self._first_row[path]
 
     def image(self, i: int) -> Image.Image:
         """Row ``i``'s image, RGB (decoded once and reduced when caching)."""
