@@ -97,3 +97,35 @@ def open_rgb(path: str | Path) -> Image.Image:
 def load_rgb(path: str | Path) -> np.ndarray:
     """The image as an (h, w, 3) uint8 array (see the module's policy)."""
     return np.asarray(open_rgb(path))
+
+
+_TAIL = 4096  # bytes of a file's end searched for its end marker
+
+
+def incomplete(path: str | Path) -> str | None:
+    """Why a JPEG or PNG file is cut short, read from its last bytes without decoding (None when
+    it ends as its format requires, or is of another format). Introduced in notebook 00.
+
+    The readers call this for every image, where a full decode (:func:`open_image`) would cost
+    seconds per DOTA scene: a JPEG must hold its end-of-image marker ``FF D9`` in its last 4 KiB
+    (the coded data cannot contain it, since every ``FF`` there is followed by ``00`` or a
+    restart marker; some cameras write padding after it), a PNG must end with its ``IEND``
+    chunk. Damage inside a complete-length file is found by :func:`open_image`, when the image
+    is decoded (training checks every image before its first step).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".jpg", ".jpeg", ".png"):
+        return None
+    with path.open("rb") as f:
+        head = f.read(8)
+        size = f.seek(0, 2)
+        f.seek(max(0, size - _TAIL))
+        tail = f.read()
+    if head.startswith(b"\xff\xd8"):
+        if b"\xff\xd9" not in tail:
+            return f"JPEG of {size} bytes has no end-of-image marker: the file is cut short"
+    elif head.startswith(b"\x89PNG\r\n\x1a\n"):
+        if not tail.endswith(b"IEND\xaeB`\x82"):
+            return f"PNG of {size} bytes does not end with its IEND chunk: the file is cut short"
+    return None

@@ -1,19 +1,18 @@
-"""Plumbing shared by the readers: the result type, image look-up, boxes against the image,
-XML with line numbers. Introduced in notebook 00."""
+"""Plumbing shared by the readers: the result type, image look-up, each record checked against
+its image. Introduced in notebook 00 (decoding files: ``file_text.py``; checking values:
+``values.py``)."""
 
 from __future__ import annotations
 
 import os
-import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from xml.parsers import expat
 
 import numpy as np
 from PIL import Image
 
-from ..errors import FormatError
+from ..images import incomplete
 from ..images import load_rgb as _load_rgb
 from ..records import Box, ObjectAnnotation, Record, clip_box
 from .read_report import ReadReport
@@ -100,8 +99,10 @@ def finish_record(
 
     - image missing: noted (``missing_image``), the record is kept with the size the annotation
       gave (None if none);
-    - image present: its header gives the size; a different annotated size is noted
-      (``size_mismatch``) and the image's own size wins, since boxes must fit its pixels;
+    - image present: its header gives the size (a header that does not parse is noted as
+      ``unreadable_image``, a JPEG or PNG cut short as ``truncated_image``); a different
+      annotated size is noted (``size_mismatch``) and the image's own size wins, since boxes
+      must fit its pixels;
     - boxes are clipped to the image (``box_clipped``); boxes with no pixel inside are dropped
       and listed (``box_outside_image``).
     """
@@ -112,6 +113,9 @@ def finish_record(
         except Exception as e:  # noqa: BLE001 - any decoder error means the same to a batch
             report.note("unreadable_image", image_path, None, f"{type(e).__name__}: {e}")
         else:
+            cut = incomplete(image_path)
+            if cut:
+                report.note("truncated_image", image_path, None, cut)
             if record.width is not None and (record.width, record.height) != (w, h):
                 report.note(
                     "size_mismatch",
@@ -156,79 +160,23 @@ def finish_record(
     return record
 
 
-def read_text(path: Path, report: ReadReport) -> str | None:
-    """A text file's content; undecodable bytes go to the report (None in lenient mode)."""
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = path.read_bytes()[: e.start].count(b"\n") + 1
-        report.malformed(path, line, f"bytes that are not UTF-8 ({e.reason})", "UTF-8 text")
-        return None
+def list_files(folder: Path, pattern: str, report: ReadReport, expected: str) -> list[Path]:
+    """The files matching ``pattern`` in ``folder``, sorted by name. A folder that does not
+    exist is malformed (strict: :class:`FormatError`); one holding none of them is noted
+    (``empty_folder``)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        report.malformed(folder, None, "no such folder", expected)
+        return []
+    found = sorted(p for p in folder.glob(pattern) if p.is_file())
+    if not found:
+        report.note("empty_folder", folder, None, f"no {pattern} file in this folder")
+    return found
 
 
 def valid_box(box: Box) -> bool:
     """xmin <= xmax and ymin <= ymax."""
     return box[0] <= box[2] and box[1] <= box[3]
-
-
-class LinedXML:
-    """An XML tree whose elements remember the line they start on (for error messages)."""
-
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        builder = ET.TreeBuilder()
-        parser = expat.ParserCreate()
-        self._lines: dict[int, int] = {}
-        self._keep: list[ET.Element] = []
-
-        def start(tag, attrs):
-            elem = builder.start(tag, attrs)
-            self._lines[id(elem)] = parser.CurrentLineNumber
-            self._keep.append(elem)
-
-        parser.StartElementHandler = start
-        parser.EndElementHandler = builder.end
-        parser.CharacterDataHandler = builder.data
-        try:
-            with self.path.open("rb") as f:
-                parser.ParseFile(f)
-        except expat.ExpatError as e:
-            raise FormatError(
-                self.path, e.lineno, f"XML does not parse: {e}", expected="well-formed XML"
-            ) from None
-        self.root = builder.close()
-
-    def line(self, elem: ET.Element) -> int | None:
-        """The line an element starts on (None if unknown)."""
-        return self._lines.get(id(elem))
-
-    def text(self, parent: ET.Element, tag: str) -> str | None:
-        """Stripped text of the first child ``tag`` (a path like ``size/width`` works)."""
-        child = parent.find(tag)
-        if child is None or child.text is None:
-            return None
-        return child.text.strip()
-
-    def number(
-        self,
-        parent: ET.Element,
-        tag: str,
-        report: ReadReport,
-        cast: Callable = float,
-        context: str = "",
-    ) -> float | None:
-        """The number in child ``tag``; a missing or non-numeric one goes to the report."""
-        raw = self.text(parent, tag)
-        child = parent.find(tag)
-        line = self.line(child) if child is not None else self.line(parent)
-        try:
-            if raw is None:
-                raise ValueError("missing")
-            return cast(float(raw)) if cast is int else cast(raw)
-        except ValueError:
-            what = f"<{tag}> {'is missing' if raw is None else repr(raw)}"
-            report.malformed(self.path, line, f"{context}{what}", expected=f"a number in <{tag}>")
-            return None
 
 
 def default_dir(candidates: Sequence[Path]) -> Path | None:

@@ -20,14 +20,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..records import ObjectAnnotation, Record, polygon_to_box, xywh_to_box
+from . import values
 from ._common import (
     ImageIndex,
     ReadResult,
     concat_results,
     default_dir,
     finish_record,
-    read_text,
+    list_files,
 )
+from .file_text import read_text
 from .read_report import ReadReport
 
 LEVIR_CLASSES = {1: "plane", 2: "ship", 3: "oil tank"}
@@ -45,7 +47,7 @@ LineParser = Callable[[str], "ObjectAnnotation | str | None"]
 def _numbers(fields: list[str], n: int) -> list[float]:
     if len(fields) != n:
         raise ValueError(f"{len(fields)} fields")
-    return [float(v) for v in fields]
+    return [values.number(v, f"field {k + 1}") for k, v in enumerate(fields)]
 
 
 def _class_of(value: float, classes: dict[int, str]) -> str:
@@ -94,7 +96,7 @@ def read_box_txt(
     images = ImageIndex(image_dir)
     report = ReadReport(source=source, strict=strict)
     records = []
-    for path in sorted(label_dir.glob("*.txt")):
+    for path in list_files(label_dir, "*.txt", report, f"a folder of {source} label files"):
         if names is not None and path.stem not in names:
             continue
         report.files += 1
@@ -147,8 +149,11 @@ def read_carpk(
     data_dir = Path(data_dir)
     images = default_dir([data_dir / "Images"])
     split_files = {s: data_dir / "ImageSets" / f"{s}.txt" for s in ("train", "test")}
-    splits = {s: set(p.read_text().split()) for s, p in split_files.items() if p.is_file()}
+    report = ReadReport(source=source, strict=strict)  # of the split files
+    splits = {s: set((read_text(p, report) or "").split()) for s, p in split_files.items()
+              if p.is_file()}
     return concat_results([read_box_txt(data_dir / "Annotations", images, parse_carpk_line,
                                         "'x1 y1 x2 y2 class', class 1", source=source,
                                         split=split, names=names, strict=strict)
-                           for split, names in (splits or {None: None}).items()], source, strict)
+                           for split, names in (splits or {None: None}).items()]
+                          + [ReadResult([], report)], source, strict)

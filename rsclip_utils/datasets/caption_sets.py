@@ -14,16 +14,37 @@ Introduced in notebook 00. Two formats exist in the wild:
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
-from ..errors import FormatError
 from ..records import Record
-from ._common import ImageIndex, ReadResult, finish_record, read_text
+from . import values
+from ._common import ImageIndex, ReadResult, finish_record
+from .file_text import read_json, read_text
 from .read_report import ReadReport
 
 SPLITS = ("train", "val", "test")
+KARPATHY_EXPECTED = "Karpathy schema {'images': [...], 'dataset': ...}"
+IMAGE_EXPECTED = "{'filename': str, 'split': str, 'sentences': [{'raw': str}, ...]}"
+
+
+def _karpathy_image(im: dict) -> tuple[str, str, list[str], str]:
+    """(filename, split, captions, filepath) of one ``images`` entry; ValueError saying what is
+    wrong (a ``raw`` that is null, a number or empty is wrong: ``str`` would make "None")."""
+    filename = values.json_text(im.get("filename"), "filename")
+    split = values.json_text(im.get("split"), "split")
+    sentences = im.get("sentences")
+    if not isinstance(sentences, list) or not sentences:
+        raise ValueError(f"sentences {sentences!r} is not a non-empty list")
+    captions = []
+    for k, s in enumerate(sentences):
+        if not isinstance(s, dict):
+            raise ValueError(f"sentences[{k}] is {type(s).__name__}, not an object")
+        captions.append(values.json_text(s.get("raw"), f"sentences[{k}].raw"))
+    filepath = im.get("filepath", "")
+    if not isinstance(filepath, str):
+        raise ValueError(f"filepath {filepath!r} is not a string")
+    return filename, split, captions, filepath
 
 
 def read_karpathy(
@@ -36,41 +57,41 @@ def read_karpathy(
     """Read a Karpathy-style captions JSON into one record per image with its captions.
 
     ``image_dir`` defaults to an ``images`` folder beside the JSON; ``source`` to the file's
-    ``dataset`` field.
+    ``dataset`` field. An entry is malformed (raised in strict mode, listed and skipped in
+    lenient mode, named ``images[i]``) when a field is missing or of the wrong type, a caption
+    is null or empty, the split is unknown, or its filename or ``imgid`` repeats an earlier one.
     """
     json_path = Path(json_path)
-    try:
-        data = json.loads(json_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise FormatError(
-            json_path, e.lineno, f"JSON does not parse: {e.msg}", "valid JSON"
-        ) from None
-    if not isinstance(data, dict) or not isinstance(data.get("images"), list):
-        raise FormatError(
-            json_path,
-            None,
-            "no top-level 'images' list",
-            "Karpathy schema {'images': [...], 'dataset': ...}",
-        )
-    source = source or str(data.get("dataset", json_path.stem)).lower()
-    images = ImageIndex(Path(image_dir) if image_dir else json_path.parent / "images")
-    report = ReadReport(source=source, strict=strict)
+    report = ReadReport(source=source or json_path.stem, strict=strict)
     report.files = 1
+    jf = read_json(json_path, report, KARPATHY_EXPECTED)
+    if jf is None:
+        return ReadResult([], report)
+    data = jf.data
+    if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+        report.malformed(json_path, None, "no top-level 'images' list", KARPATHY_EXPECTED)
+        return ReadResult([], report)
+    dataset = data.get("dataset")
+    report.source = source or (dataset if isinstance(dataset, str) and dataset.strip()
+                               else json_path.stem).strip().lower()
+    images = ImageIndex(Path(image_dir) if image_dir else json_path.parent / "images")
     records = []
+    seen_names: dict[str, int] = {}
+    seen_ids: dict = {}
     for i, im in enumerate(data["images"]):
         where = f"images[{i}]"
         try:
-            filename = im["filename"]
-            sentences = im["sentences"]
-            split = im["split"]
-            captions = [str(s["raw"]).strip() for s in sentences]
-        except (KeyError, TypeError):
-            report.malformed(
-                json_path,
-                None,
-                f"{where} lacks filename/split/sentences[].raw",
-                "{'filename', 'split', 'sentences': [{'raw': ..}]}",
-            )
+            filename, split, captions, filepath = _karpathy_image(jf.object_entry(im))
+            imgid = im.get("imgid", i)
+            if isinstance(imgid, (dict, list)):
+                raise ValueError(f"imgid {imgid!r} is not an id")
+            key = str(Path(filepath) / filename)
+            if key in seen_names:
+                raise ValueError(f"{key} repeats images[{seen_names[key]}]")
+            if imgid in seen_ids:
+                raise ValueError(f"imgid {imgid!r} repeats images[{seen_ids[imgid]}]'s")
+        except ValueError as e:
+            report.malformed(json_path, None, f"{where} {e}", IMAGE_EXPECTED)
             continue
         if split == "restval":
             split = "train"
@@ -82,19 +103,12 @@ def read_karpathy(
                 f"one of {SPLITS} or 'restval'",
             )
             continue
-        if not captions or not all(captions):
-            report.malformed(
-                json_path,
-                None,
-                f"{where} ({filename}): an empty caption",
-                "at least one non-empty caption",
-            )
-            continue
-        image_path = images.locate(str(Path(im.get("filepath", "")) / filename), False)
+        seen_names[key], seen_ids[imgid] = i, i
+        image_path = images.locate(key, False)
         record = Record(
             image=str(image_path),
-            source=source,
-            image_id=str(im.get("imgid", i)),
+            source=report.source,
+            image_id=str(imgid),
             split=split,
             captions=captions,
             annotation=str(json_path),
@@ -118,8 +132,10 @@ def precomp_splits(precomp_dir: str | Path) -> list[str]:
 
 
 def _lines(path: Path, report: ReadReport) -> list[tuple[int, str]]:
-    text = read_text(path, report) or ""
-    return [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1)]
+    text = read_text(path, report)
+    if text is not None and not text.strip():
+        report.note("empty_file", path, None, "holds no line")
+    return [(n, line.strip()) for n, line in enumerate((text or "").splitlines(), 1)]
 
 
 def read_precomp(
@@ -142,9 +158,15 @@ def read_precomp(
     images = ImageIndex(image_dir)
     report = ReadReport(source=source, strict=strict)
     records = []
+    if not precomp_dir.is_dir():
+        report.malformed(precomp_dir, None, "no such folder", "a precomp folder of caption files")
+        return ReadResult(records, report)
     if splits is None:
         found = precomp_splits(precomp_dir)
         splits = [s for s in found if "_" not in s] or found
+        if not splits:
+            report.note("empty_folder", precomp_dir, None,
+                        "no {split}_caps.txt with its {split}_filename.txt in this folder")
     for split in splits:
         base, _, suffix = split.partition("_")
         suffix = f"_{suffix}" if suffix else ""
@@ -175,12 +197,13 @@ def read_precomp(
                     continue
                 groups[name] = caps[j * k : (j + 1) * k]
         else:
-            raise FormatError(
+            report.malformed(
                 caps_path,
                 None,
-                f"{len(caps)} captions for {len(names)} filenames in {names_path}",
+                f"{len(caps)} captions for {len(names)} filenames in {names_path}; split skipped",
                 "one filename per caption, or k captions per filename",
             )
+            continue
         split_name = base if base in SPLITS else split
         for name, numbered in groups.items():
             captions = [text for _, text in numbered if text]

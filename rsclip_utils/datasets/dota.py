@@ -16,7 +16,9 @@ import re
 from pathlib import Path
 
 from ..records import ObjectAnnotation, Record, polygon_to_box
-from ._common import ImageIndex, ReadResult, default_dir, finish_record, read_text
+from . import values
+from ._common import ImageIndex, ReadResult, default_dir, finish_record, list_files
+from .file_text import read_text
 from .read_report import ReadReport
 
 _HEADER = re.compile(r"^(imagesource|gsd)\s*:\s*(.*)$", re.IGNORECASE)
@@ -48,9 +50,10 @@ def parse_dota_file(
             report.malformed(path, lineno, f"{len(parts)} fields in {line!r}", EXPECTED_LINE)
             continue
         try:
-            coords = [float(v) for v in parts[:8]]
-        except ValueError:
-            report.malformed(path, lineno, f"non-numeric vertex in {line!r}", EXPECTED_LINE)
+            coords = [values.number(v, "vertex") for v in parts[:8]]
+            label = values.class_name(parts[8])
+        except ValueError as e:
+            report.malformed(path, lineno, f"{e} in {line!r}", EXPECTED_LINE)
             continue
         difficult = False
         if len(parts) == 10:
@@ -63,7 +66,7 @@ def parse_dota_file(
         xs, ys = coords[0::2], coords[1::2]
         objects.append(
             ObjectAnnotation(
-                label=parts[8], box=polygon_to_box(xs, ys), polygon=[coords], difficult=difficult
+                label=label, box=polygon_to_box(xs, ys), polygon=[coords], difficult=difficult
             )
         )
         lines.append(lineno)
@@ -88,7 +91,7 @@ def read_dota(
     images = ImageIndex(image_dir)
     report = ReadReport(source=source, strict=strict)
     records = []
-    for path in sorted(label_dir.glob("*.txt")):
+    for path in list_files(label_dir, "*.txt", report, "a DOTA labelTxt folder"):
         report.files += 1
         objects, lines, header = parse_dota_file(path, report)
         image_path = images.locate(path.stem + ".png")

@@ -12,7 +12,8 @@ import math
 from pathlib import Path
 
 from ..records import ObjectAnnotation, Record
-from ._common import ImageIndex, LinedXML, ReadResult, default_dir, finish_record, valid_box
+from ._common import ImageIndex, ReadResult, default_dir, finish_record, list_files, valid_box
+from .file_text import LinedXML, parse_xml
 from .read_report import ReadReport
 
 
@@ -69,9 +70,11 @@ def read_hrsc(
     images = ImageIndex(image_dir)
     report = ReadReport(source=source, strict=strict)
     records = []
-    for path in sorted(ann_dir.glob("*.xml")):
+    for path in list_files(ann_dir, "*.xml", report, "a folder of HRSC2016 XML annotations"):
         report.files += 1
-        xml = LinedXML(path)
+        xml = parse_xml(path, report)
+        if xml is None:
+            continue
         root = xml.root
         if root.tag != "HRSC_Image":
             report.malformed(

@@ -11,7 +11,9 @@ import re
 from pathlib import Path
 
 from ..records import ObjectAnnotation, Record
-from ._common import ImageIndex, ReadResult, default_dir, finish_record, read_text, valid_box
+from . import values
+from ._common import ImageIndex, ReadResult, default_dir, finish_record, list_files, valid_box
+from .file_text import read_text
 from .read_report import ReadReport
 
 NWPU_CLASSES = {
@@ -51,7 +53,7 @@ def read_nwpu_vhr10(
     images = ImageIndex(image_dir)
     report = ReadReport(source=source, strict=strict)
     records = []
-    for path in sorted(gt_dir.glob("*.txt")):
+    for path in list_files(gt_dir, "*.txt", report, "NWPU VHR-10's ground truth folder"):
         report.files += 1
         text = read_text(path, report) or ""
         objects, lines = [], []
@@ -63,7 +65,12 @@ def read_nwpu_vhr10(
             if not m:
                 report.malformed(path, lineno, f"cannot read {line!r}", EXPECTED_LINE)
                 continue
-            x1, y1, x2, y2, cls = (int(v) for v in m.groups())
+            try:
+                x1, y1, x2, y2 = (int(values.number(v, "corner")) for v in m.groups()[:4])
+            except ValueError as e:
+                report.malformed(path, lineno, f"{e} in {line!r}", EXPECTED_LINE)
+                continue
+            cls = int(m.group(5))
             if cls not in NWPU_CLASSES:
                 report.malformed(path, lineno, f"class {cls}", EXPECTED_LINE)
                 continue

@@ -33,9 +33,11 @@ class ReadReport:
     """What one reader call met: counts, and every problem with file and line.
 
     ``strict=True`` makes :meth:`malformed` raise; ``strict=False`` (lenient batch mode) counts
-    and lists instead. :meth:`note` never raises; its kinds are ``empty_file``, ``missing_image``,
-    ``missing_mask``, ``box_clipped``, ``box_outside_image``, ``size_mismatch``, ``not_an_image``,
-    ``unreadable_image``, ``no_objects``, ``empty_caption`` and ``no_captions``.
+    and lists instead. :meth:`note` never raises; its kinds are ``empty_file``, ``empty_folder``,
+    ``missing_image``, ``missing_mask``, ``box_clipped``, ``box_outside_image``,
+    ``size_mismatch``, ``not_an_image``, ``unreadable_image``, ``truncated_image``,
+    ``undecodable_bytes`` (lenient JSON; the entries holding them are malformed), ``no_objects``,
+    ``empty_caption`` and ``no_captions``.
     """
 
     source: str

@@ -13,7 +13,8 @@ import math
 from pathlib import Path
 
 from ..records import Record
-from ._common import IMAGE_EXTENSIONS, ReadResult, finish_record
+from ._common import IMAGE_EXTENSIONS, ReadResult, finish_record, list_files
+from .file_text import read_text
 from .read_report import ReadReport
 
 
@@ -28,12 +29,19 @@ def read_scene_folders(
 ) -> ReadResult:
     """One record per image of ``root/<class>/<file>``, labelled by folder, split 8:2 per class.
 
-    Files that are not images (by extension) are listed in the report, not read.
+    Files that are not images (by extension) are listed in the report, not read; a class folder
+    holding no image, and a root holding no class folder, are noted (``empty_folder``); a root
+    that does not exist is malformed.
     """
     root = Path(root)
     report = ReadReport(source=source or root.name, strict=strict)
     records = []
+    if not root.is_dir():
+        report.malformed(root, None, "no such folder", "a folder of class folders of images")
+        return ReadResult(records, report)
     classes = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not classes:
+        report.note("empty_folder", root, None, "no class folder in this folder")
     for class_dir in classes:
         files = []
         for p in sorted(class_dir.iterdir(), key=lambda p: p.name):
@@ -41,6 +49,9 @@ def read_scene_folders(
                 files.append(p)
             elif p.is_file():
                 report.note("not_an_image", p, None, "not an image file; skipped")
+        if not files:
+            report.note("empty_folder", class_dir, None,
+                        f"class {class_dir.name!r} has no image; it is not a class of this set")
         n_train, _ = split_counts(len(files), train_fraction)
         for i, p in enumerate(files):
             report.files += 1
@@ -63,9 +74,9 @@ def read_rsicd_class_lists(
     folder = Path(folder)
     report = ReadReport(source="rsicd_classes", strict=strict)
     records = []
-    for path in sorted(folder.glob("*.txt")):
+    for path in list_files(folder, "*.txt", report, "a folder of <Class>.txt lists"):
         report.files += 1
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        for lineno, line in enumerate((read_text(path, report) or "").splitlines(), 1):
             name = line.strip()
             if not name:
                 continue

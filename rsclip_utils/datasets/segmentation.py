@@ -265,7 +265,16 @@ def _pair(
         report.note("missing_mask", image_path, None, f"mask not found: {mask_path}")
         record.mask = None
     elif image_path.is_file():
-        size_i, size_m = image_size(image_path), image_size(mask_path)
+        try:
+            size_m = image_size(mask_path)
+        except Exception as e:  # noqa: BLE001 - any decoder error means the same to a batch
+            report.malformed(mask_path, None, f"the mask cannot be read ({type(e).__name__}: {e})",
+                             "a mask image")
+            return None
+        try:
+            size_i = image_size(image_path)
+        except Exception:  # noqa: BLE001 - finish_record notes the unreadable image
+            size_i = size_m
         if size_i != size_m:
             report.malformed(
                 mask_path,

@@ -18,20 +18,20 @@ Introduced in notebook 00.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 
 from ..errors import FormatError
 from ..records import ObjectAnnotation, Record, polygon_to_box, xywh_to_box
+from . import values
 from ._common import (
     ImageIndex,
     ReadResult,
     default_dir,
     finish_record,
     image_size,
-    read_text,
 )
+from .file_text import read_json, read_text
 from .read_report import ReadReport
 
 AUAIR_CATEGORIES = ["Human", "Car", "Truck", "Van", "Motorbike", "Bicycle", "Bus", "Trailer"]
@@ -51,40 +51,61 @@ def read_auair(
     images = ImageIndex(image_dir or default_dir([json_path.parent / "images"]))
     report = ReadReport(source=source, strict=strict)
     report.files = 1
-    try:
-        data = json.loads(json_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise FormatError(json_path, e.lineno, f"JSON does not parse: {e.msg}",
-                          "AU-AIR annotations.json") from None
-    if not isinstance(data, dict) or not isinstance(data.get("annotations"), list):
-        raise FormatError(json_path, None, "no 'annotations' list at the top level",
-                          "{'annotations': [...], 'categories': [...]}")
-    categories = data.get("categories") or AUAIR_CATEGORIES
+    expected = "{'annotations': [...], 'categories': [...]}"
     records = []
+    jf = read_json(json_path, report, expected)
+    if jf is None:
+        return ReadResult(records, report)
+    data = jf.data
+    if not isinstance(data, dict) or not isinstance(data.get("annotations"), list):
+        report.malformed(json_path, None, "no 'annotations' list at the top level", expected)
+        return ReadResult(records, report)
+    categories = data.get("categories") or AUAIR_CATEGORIES
+    try:
+        if not isinstance(categories, list):
+            raise ValueError(f"is {type(categories).__name__}, not a list")
+        categories = [values.class_name(c, f"[{k}]") for k, c in enumerate(categories)]
+    except ValueError as e:
+        report.malformed(json_path, None, f"categories {e}", "a list of class names")
+        return ReadResult(records, report)
     for i, entry in enumerate(data["annotations"]):
         where = f"annotations[{i}]"
-        name = entry.get("image_name") if isinstance(entry, dict) else None
-        if not name:
-            report.malformed(json_path, None, f"{where} has no image_name", "an image_name")
+        try:
+            jf.object_entry(entry)
+            name = values.json_text(entry.get("image_name"), "image_name")
+            width = entry.get("image_width", entry.get("image_width:"))
+            height = entry.get("image_height")
+            width = None if width is None else values.dimension(width, "image_width", text_ok=False)
+            height = (None if height is None
+                      else values.dimension(height, "image_height", text_ok=False))
+            boxes = entry.get("bbox") or []
+            if not isinstance(boxes, list):
+                raise ValueError(f"bbox is {type(boxes).__name__}, not a list")
+        except ValueError as e:
+            report.malformed(json_path, None, f"{where} {e}",
+                             "{'image_name', 'image_width', 'image_height', 'bbox': [...]}")
             continue
-        width = entry.get("image_width", entry.get("image_width:"))
-        height = entry.get("image_height")
         objects = []
-        for j, b in enumerate(entry.get("bbox") or []):
+        for j, b in enumerate(boxes):
             try:
-                cls = int(b["class"])
-                box = xywh_to_box(float(b["left"]), float(b["top"]), float(b["width"]),
-                                  float(b["height"]))
-                label = categories[cls]
-            except (KeyError, TypeError, ValueError, IndexError) as e:
-                report.malformed(json_path, None, f"{where}.bbox[{j}] {b!r}: {type(e).__name__}",
+                if not isinstance(b, dict):
+                    raise ValueError(f"is {type(b).__name__}, not an object")
+                left, top, w, h = (values.number(b.get(k), k, text_ok=False)
+                                   for k in ("left", "top", "width", "height"))
+                cls = values.json_id(b.get("class"), "class")
+                if not isinstance(cls, int) or not 0 <= cls < len(categories):
+                    raise ValueError(f"class {cls!r} is not an index into {len(categories)} "
+                                     "categories")
+                if w < 0 or h < 0:
+                    raise ValueError(f"negative size {w}x{h}")
+            except ValueError as e:
+                report.malformed(json_path, None, f"{where}.bbox[{j}] {e}",
                                  "top, left, height, width and a class index into categories")
                 continue
-            objects.append(ObjectAnnotation(label, box))
+            objects.append(ObjectAnnotation(categories[cls], xywh_to_box(left, top, w, h)))
         image_path = images.locate(name, False)
         record = Record(image=str(image_path), source=source, image_id=Path(name).stem,
-                        width=int(width) if width else None,
-                        height=int(height) if height else None,
+                        width=width, height=height,
                         objects=objects, annotation=f"{json_path}#{where}")
         records.append(finish_record(record, report, None, image_path))
     return ReadResult(records, report)
@@ -120,9 +141,11 @@ def read_stanford_drone(
             try:
                 if len(parts) != 10:
                     raise ValueError(f"{len(parts)} fields")
-                x0, y0, x1, y1 = (float(v) for v in parts[1:5])
+                x0, y0, x1, y1 = (values.number(v, "coordinate") for v in parts[1:5])
+                if not parts[5].isdigit():
+                    raise ValueError(f"frame {parts[5]!r} is not a frame number")
                 frame, is_lost = int(parts[5]), parts[6] == "1"
-                label = parts[9].strip('"')
+                label = values.class_name(parts[9].strip('"'), "label")
             except ValueError as e:
                 report.malformed(path, lineno, f"{e} in {raw.strip()!r}", SDD_EXPECTED)
                 continue
@@ -134,7 +157,13 @@ def read_stanford_drone(
             frames[frame].append((ObjectAnnotation(label, polygon_to_box([x0, x1], [y0, y1])),
                                   lineno))
         reference = path.parent / "reference.jpg"  # a still of the view, same size as the frames
-        size = image_size(reference) if reference.is_file() else (None, None)
+        size = (None, None)
+        if reference.is_file():
+            try:
+                size = image_size(reference)
+            except Exception as e:  # noqa: BLE001 - any decoder error means the same here
+                report.note("unreadable_image", reference, None,
+                            f"{type(e).__name__}: {e}; frame sizes come from the frames")
         if lost:
             report.note("lost_track", path, None,
                         f"{lost} boxes flagged lost (outside the view) in sampled frames, skipped")

@@ -13,17 +13,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..records import ObjectAnnotation, Record, polygon_to_box
-from ._common import ImageIndex, LinedXML, ReadResult, finish_record, valid_box
+from . import values
+from ._common import ImageIndex, ReadResult, finish_record, list_files, valid_box
+from .file_text import LinedXML, parse_xml, read_text
 from .read_report import ReadReport
 
 _ROBNDBOX_CORNERS = ("left_top", "right_top", "right_bottom", "left_bottom")
 
 
 def _parse_object(xml: LinedXML, obj, report: ReadReport, offset: float):
-    name = xml.text(obj, "name")
     line = xml.line(obj)
-    if not name:
-        report.malformed(xml.path, line, "<object> without <name>", "a class name in <name>")
+    try:
+        name = values.class_name(xml.text(obj, "name") or "", "<name>")
+    except ValueError as e:
+        report.malformed(xml.path, line, f"<object>: {e}", "a class name in <name>")
         return None
     difficult = xml.text(obj, "difficult") == "1"
     bnd, rbnd = obj.find("bndbox"), obj.find("robndbox")
@@ -93,10 +96,11 @@ def read_voc(
     images = ImageIndex(Path(image_dir) if image_dir else _find_image_dir(ann_dir))
     report = ReadReport(source=source, strict=strict)
     if image_set is not None:
-        stems = [s.strip() for s in Path(image_set).read_text().splitlines() if s.strip()]
+        text = read_text(Path(image_set), report) or ""
+        stems = [s.strip() for s in text.splitlines() if s.strip()]
         paths = [ann_dir / f"{s}.xml" for s in stems]
     else:
-        paths = sorted(ann_dir.glob("*.xml"))
+        paths = list_files(ann_dir, "*.xml", report, "a folder of VOC XML annotations")
     offset = 1.0 if one_based else 0.0
     records = []
     for path in paths:
@@ -104,7 +108,9 @@ def read_voc(
         if not path.is_file():
             report.note("missing_annotation", image_set, None, f"listed file not found: {path}")
             continue
-        xml = LinedXML(path)
+        xml = parse_xml(path, report)
+        if xml is None:
+            continue
         root = xml.root
         if root.tag != "annotation":
             report.malformed(

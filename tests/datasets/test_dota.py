@@ -80,7 +80,7 @@ def test_dota_patches_without_header_and_an_empty_file(realdata):
     "line, expected_words",
     [
         ("10 10 20 10 20 20 10 20", "8 fields"),
-        ("10 10 20 10 20 20 x 20 plane 0", "non-numeric"),
+        ("10 10 20 10 20 20 x 20 plane 0", "is not a number"),
         ("10 10 20 10 20 20 10 20 plane 2", "difficult flag"),
     ],
 )
