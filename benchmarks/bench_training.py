@@ -42,10 +42,10 @@ from rsclip_utils.b2c import write_manifest
 from rsclip_utils.config import get_profile
 from rsclip_utils.models import create_model
 from rsclip_utils.synth import generate_embedded
+from rsclip_utils.train_data import ManifestDataset
 from rsclip_utils.training import (
     OPENAI_DATASET_MEAN,
     OPENAI_DATASET_STD,
-    ManifestDataset,
     TrainConfig,
     infonce_loss,
     read_log,

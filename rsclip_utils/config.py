@@ -66,6 +66,15 @@ class TrainSpec:
     scratch_steps: int | None = None
     ablation_steps: int = 80  # each of the data-ablation runs of notebook 06
     ablation_seeds: int = 3
+    # what notebook 05 trains on: the de-duplicated manifest row by row ("manifest"; small
+    # images, small runs) or its decode-once shards ("shards", rsclip_utils.shards), whose images
+    # have their shorter side reduced to shard_side pixels
+    data: str = "manifest"
+    shard_side: int = 256
+
+    def __post_init__(self):
+        if self.data not in ("manifest", "shards"):
+            raise ValueError(f"TrainSpec.data {self.data!r} is not 'manifest' or 'shards'")
 
     def recipe(self) -> dict:
         """The fields the training loop's config shares with the spec."""
@@ -150,7 +159,7 @@ PROFILES = {
         # warm-up length is not given (2,000 steps here, open_clip's 10,000 default is long)
         train=TrainSpec(model="ViT-B-32", pretrained="openai", steps=108_215, batch_size=256,
                         lr=4e-5, warmup=2000, precision="amp", workers=8,
-                        scratch_steps=5000, ablation_steps=5000),
+                        scratch_steps=5000, ablation_steps=5000, data="shards"),
         b2c_number_words=False,
     ),
 }

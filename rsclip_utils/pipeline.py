@@ -261,6 +261,38 @@ class Run:
         self._dedup()
         return json.loads((self.run_dir / "dedup_report.json").read_text())
 
+    # --- notebook 05: decode-once shards ---------------------------------------------------
+
+    def shards_index_path(self) -> Path:
+        """Where the shards' index (``shards/shards.json``) of notebook 05 is."""
+        from .shards import INDEX
+
+        return self.run_dir / "shards" / INDEX
+
+    def _shards(self, shorter_side: int | None = None, workers: int | None = None) -> dict:
+        from .shards import ShardSpec, write_shards
+
+        dedup = self._dedup()
+        path = self.shards_index_path()
+        defaults = {k: v for k, v in asdict(ShardSpec()).items() if k != "seed"}
+        defaults["shorter_side"] = self.profile.train.shard_side
+        params = self._carried(path, {"shorter_side": shorter_side}, defaults)
+
+        def build(p):
+            write_shards(self.dedup_path(), path.parent, ShardSpec(seed=self.seed, **p),
+                         workers=workers, progress=self.progress)
+
+        # a build that stopped is resumed: write_shards keeps the shards it completed
+        return self._ensure(path, "shards", params, {"manifest_dedup": dedup["digest"]}, build,
+                            "notebook 05, decode-once shards", hand_made=False)
+
+    def shards(self, shorter_side: int | None = None, workers: int | None = None) -> Path:
+        """Notebook 05's decode-once shards of the de-duplicated manifest (a folder of
+        webdataset tars with ``sizes.json`` and ``shards.json``; see :mod:`rsclip_utils.shards`),
+        each image's shorter side reduced to ``shorter_side`` (the profile's ``shard_side``)."""
+        self._shards(shorter_side, workers)
+        return self.shards_index_path().parent
+
     # --- notebooks 05 and 06: training -----------------------------------------------------
 
     def _train(self, output: Path, manifest: Path, inputs: dict, made_by: str, **asked) -> dict:
@@ -302,9 +334,11 @@ class Run:
         extra = {} if start == "continual" else {"pretrained": None}
         if steps < spec.warmup:  # a run shorter than the warm-up: a tenth of it, as the ablation
             extra["warmup"] = max(1, steps // 10)
-        dedup = self._dedup()
-        self._train(path, self.dedup_path(), {"manifest_dedup": dedup["digest"]},
-                    f"notebook 05, {start} pretraining", steps=steps, **extra)
+        if spec.data == "shards":
+            data, inputs = self.shards(), {"shards": self._shards()["digest"]}
+        else:
+            data, inputs = self.dedup_path(), {"manifest_dedup": self._dedup()["digest"]}
+        self._train(path, data, inputs, f"notebook 05, {start} pretraining", steps=steps, **extra)
         return path
 
     def ablation_checkpoint(self, label: str, kinds: list[str], seed: int) -> Path:

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import math
 import os
-import random
 import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
@@ -33,13 +33,12 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
-from PIL import Image
 from tqdm.auto import tqdm
 
 from .config import TrainSpec
-from .images import ImageError, open_rgb
-from .manifest import read_manifest
 from .models import create_model
+from .shards import content_digest
+from .train_data import ManifestDataset, ShardDataset
 
 PRECISIONS = ("fp32", "amp", "amp_bf16")
 LOG_COLUMNS = ("step", "epoch", "loss", "accuracy", "lr", "logit_scale", "images_per_s",
@@ -95,112 +94,6 @@ def lr_at(step: int, total: int, warmup: int, base_lr: float) -> float:
     return 0.5 * base_lr * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-# --- data ------------------------------------------------------------------------------------
-
-def paper_augment(image: Image.Image, size: int, rng: random.Random,
-                  scale: tuple[float, float] = (0.6, 1.0)) -> Image.Image:
-    """The paper's augmentations: a random crop resized to the input size, a horizontal flip,
-    a rotation by 0, 90, 180 or 270 degrees (top-down images have no "up")."""
-    w, h = image.size
-    for _ in range(10):
-        area = w * h * rng.uniform(*scale)
-        aspect = math.exp(rng.uniform(math.log(3 / 4), math.log(4 / 3)))
-        cw, ch = int(round(math.sqrt(area * aspect))), int(round(math.sqrt(area / aspect)))
-        if 0 < cw <= w and 0 < ch <= h:
-            x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
-            break
-    else:
-        cw, ch, x, y = w, h, 0, 0
-    out = image.crop((x, y, x + cw, y + ch)).resize((size, size), Image.Resampling.BICUBIC)
-    if rng.random() < 0.5:
-        out = out.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-    k = rng.randrange(4)
-    if k:
-        out = out.transpose((Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_180,
-                             Image.Transpose.ROTATE_270)[k - 1])
-    return out
-
-
-class ManifestDataset(torch.utils.data.Dataset):
-    """(image tensor, token ids, index) per manifest row; the augmentation of row ``i`` in epoch
-    ``e`` is drawn from (seed, e, i), so it is the same in any process and after a resume.
-
-    With ``cache_images`` (the default) every distinct image is decoded once, on first use, and
-    kept in memory with its shorter side at most ``2 * size`` pixels (the crop of the paper's
-    augmentation is then resized from that copy); captions are tokenized once, in one batch.
-    Measured on the default run: decoding and tokenizing anew every step cost about as much as
-    the tiny model's step itself (benchmarks/bench_training.py)."""
-
-    def __init__(self, manifest: str | Path, size: int, mean, std, tokenizer, seed: int = 0,
-                 augment: bool = True, cache_images: bool = True):
-        rows = [(r.filepath, r.title) for r in read_manifest(manifest)]
-        if not rows:
-            raise ValueError(f"{manifest}: no rows")
-        self.paths, self.captions = zip(*rows)
-        self.size, self.seed, self.augment, self.epoch = size, seed, augment, 0
-        self.mean = torch.tensor(mean).view(3, 1, 1)
-        self.std = torch.tensor(std).view(3, 1, 1)
-        self.tokenizer = tokenizer
-        self.tokens = tokenizer(list(self.captions))
-        self.cache_images = cache_images
-        self._images: dict[str, Image.Image] = {}
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    def check_images(self, progress: bool = False) -> None:
-        """Decode every distinct image once (kept when caching), before training starts: an
-        :class:`~rsclip_utils.images.ImageError` naming every file that cannot be decoded
-        (the first ten, and how many), so that no run dies at a bad file half-way."""
-        first_row = {}
-        for i, path in enumerate(self.paths):
-            first_row.setdefault(path, i)
-        bad = []
-        for i in tqdm(first_row.values(), desc="check images", unit="img",
-                      disable=not progress):
-            try:
-                self.image(i)
-            except ImageError as e:
-                bad.append(str(e))
-        if bad:
-            raise ImageError(f"{len(bad)} training image(s) cannot be decoded; fix or drop "
-                             "their rows before training:\n  " + "\n  ".join(bad[:10]))
-
-    def image(self, i: int) -> Image.Image:
-        """Row ``i``'s image, RGB (decoded once and reduced when caching)."""
-        path = self.paths[i]
-        cached = self._images.get(path)
-        if cached is not None:
-            return cached
-        image = open_rgb(path)
-        if self.cache_images:
-            scale = 2 * self.size / min(image.size)
-            if scale < 1:
-                image = image.resize((max(1, round(image.width * scale)),
-                                      max(1, round(image.height * scale))),
-                                     Image.Resampling.BICUBIC)
-            self._images[path] = image
-        return image
-
-    def __getitem__(self, i: int):
-        image = self.image(i)
-        if self.augment:
-            image = paper_augment(image, self.size, random.Random(f"{self.seed}/{self.epoch}/{i}"))
-        else:
-            image = image.resize((self.size, self.size), Image.Resampling.BICUBIC)
-        x = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
-        x = x.view(self.size, self.size, 3).permute(2, 0, 1).float() / 255
-        return (x - self.mean) / self.std, self.tokens[i], i
-
-
-def epoch_batches(n: int, global_batch: int, seed: int, epoch: int) -> list[list[int]]:
-    """The global batches of an epoch: a permutation drawn from (seed, epoch), cut in full
-    batches (the last partial one is dropped)."""
-    g = torch.Generator().manual_seed(seed * 100_003 + epoch)
-    perm = torch.randperm(n, generator=g).tolist()
-    return [perm[k:k + global_batch] for k in range(0, n - global_batch + 1, global_batch)]
-
-
 # --- the loop -------------------------------------------------------------------------------
 
 _RECIPE = TrainSpec()  # the recipe fields' defaults: the default profile's (config.py)
@@ -217,8 +110,9 @@ class TrainConfig:
     workers) default to :class:`~rsclip_utils.config.TrainSpec`'s, the only place they are set;
     a profile's run is ``profile.train.to_config(manifest, out, **overrides)``."""
 
-    manifest: str = _arg(None, "manifest TSV (rsclip_utils.manifest): filepath, title, ...",
-                         required=True)
+    manifest: str = _arg(None, "training data: a manifest TSV (rsclip_utils.manifest), read row "
+                         "by row, or a folder of shards (rsclip_utils.shards), one sample per "
+                         "image", required=True)
     out: str = _arg(None, "run folder: log and checkpoints", required=True)
     model: str = _arg(_RECIPE.model, "open_clip model name, or rsclip-tiny")
     pretrained: str | None = _arg(_RECIPE.pretrained, "start: base, openai, remoteclip, a "
@@ -296,10 +190,10 @@ RESUME_MUST_MATCH = ("model", "batch_size", "steps", "warmup", "lr", "weight_dec
 
 
 def manifest_digest(path: str | Path) -> str:
-    """SHA-256 of a manifest's bytes: a checkpoint records what it was trained on."""
-    import hashlib
-
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """SHA-256 of a manifest's bytes, or of what a shard folder holds
+    (:func:`~rsclip_utils.shards.content_digest`): a checkpoint records what it was trained on."""
+    path = Path(path)
+    return content_digest(path) if path.is_dir() else hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def resume_differences(saved: dict, cfg: TrainConfig, digest: str) -> list[str]:
@@ -425,13 +319,19 @@ def train(cfg: TrainConfig) -> TrainResult:
     size = size[0] if isinstance(size, (tuple, list)) else size
     mean = getattr(model.visual, "image_mean", None) or OPENAI_DATASET_MEAN
     std = getattr(model.visual, "image_std", None) or OPENAI_DATASET_STD
-    data = ManifestDataset(cfg.manifest, size, mean, std, bundle.tokenizer, cfg.seed, cfg.augment)
+    if Path(cfg.manifest).is_dir():  # a shard folder (read_index names it if it is not one)
+        data = ShardDataset(cfg.manifest, size, mean, std, bundle.tokenizer, cfg.seed,
+                            cfg.augment, rank=rank, world=world)
+    else:
+        data = ManifestDataset(cfg.manifest, size, mean, std, bundle.tokenizer, cfg.seed,
+                               cfg.augment)
     if cfg.check_images:
         data.check_images(progress=cfg.progress and rank == 0)
     global_batch = cfg.batch_size * world
-    steps_per_epoch = len(data) // global_batch
+    steps_per_epoch = data.steps_per_epoch(cfg.batch_size, world)
     if steps_per_epoch == 0:
-        raise ValueError(f"{len(data)} rows are fewer than one global batch of {global_batch}")
+        raise ValueError(f"{cfg.manifest}: {len(data)} samples are fewer than one batch of "
+                         f"{cfg.batch_size} per process ({world} processes)")
     # fused: one kernel over all parameters (on two CPU cores 6 ms a step instead of 37 ms for
     # rsclip-tiny, whose 6.3M-entry token embedding the per-tensor loop walks every step)
     optimizer = torch.optim.AdamW(_param_groups(model, cfg.weight_decay), lr=cfg.lr,
@@ -479,8 +379,7 @@ def train(cfg: TrainConfig) -> TrainResult:
     while step < stop:
         epoch, position = divmod(step, steps_per_epoch)
         data.epoch = epoch
-        batches = epoch_batches(len(data), global_batch, cfg.seed, epoch)[position:]
-        local = [b[rank * cfg.batch_size:(rank + 1) * cfg.batch_size] for b in batches]
+        local = data.local_batches(epoch, cfg.batch_size, rank, world)[position:]
         loader = torch.utils.data.DataLoader(data, batch_sampler=local, num_workers=cfg.workers)
         for images, texts, _ in loader:
             if step >= stop:

@@ -4,49 +4,41 @@ import subprocess
 import sys
 
 from rsclip_utils.models import create_model
+from rsclip_utils.shards import ShardSpec, shard_urls, write_shards
+
+
+def open_clip_train(tmp_path, *data_args: str) -> subprocess.CompletedProcess:
+    """open_clip's trainer, through this package's entry point, for one epoch of rsclip-tiny."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "rsclip_utils.openclip_trainer", "--model", "rsclip-tiny",
+         *data_args, "--batch-size", "16", "--epochs", "1", "--workers", "0",
+         "--precision", "fp32", "--logs", str(tmp_path / "logs"), "--name", "t",
+         "--warmup", "2", "--lr", "1e-4", "--report-to", ""],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
 
 
 def test_open_clip_trainer_runs_the_manifest_with_rsclip_tiny(manifest, tmp_path):
     small = tmp_path / "small.tsv"
     small.write_text("".join(manifest.read_text().splitlines(keepends=True)[:49]))
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "rsclip_utils.openclip_trainer",
-            "--model",
-            "rsclip-tiny",
-            "--train-data",
-            str(small),
-            "--dataset-type",
-            "csv",
-            "--csv-separator",
-            "\t",
-            "--batch-size",
-            "16",
-            "--epochs",
-            "1",
-            "--workers",
-            "0",
-            "--precision",
-            "fp32",
-            "--logs",
-            str(tmp_path / "logs"),
-            "--name",
-            "t",
-            "--warmup",
-            "2",
-            "--lr",
-            "1e-4",
-            "--report-to",
-            "",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    open_clip_train(tmp_path, "--train-data", str(small), "--dataset-type", "csv",
+                    "--csv-separator", "\t")
     log = (tmp_path / "logs" / "t" / "out.log").read_text()
     assert "Train Epoch: 0 [48/48 (100%)]" in log and "Loss:" in log
     ckpt = tmp_path / "logs" / "t" / "checkpoints" / "epoch_1.pt"
     create_model("rsclip-tiny", pretrained=ckpt)  # its checkpoint loads back, every key checked
+
+
+def test_open_clip_trainer_reads_the_shards_unchanged(manifest, tmp_path):
+    small = tmp_path / "small.tsv"
+    small.write_text("".join(manifest.read_text().splitlines(keepends=True)[:161]))
+    report = write_shards(small, tmp_path / "shards", ShardSpec(samples_per_shard=10),
+                          workers=1, progress=False)
+    assert len(report["shards"]) >= 2
+    open_clip_train(tmp_path, "--train-data", shard_urls(tmp_path / "shards"),
+                    "--dataset-type", "webdataset")  # the sample count from sizes.json
+    log = (tmp_path / "logs" / "t" / "out.log").read_text()
+    n = report["samples"]
+    assert f"Train Epoch: 0 [{-(-n // 16) * 16}/{-(-n // 16) * 16} (100%)]" in log, log[-2000:]
+    create_model("rsclip-tiny", pretrained=tmp_path / "logs" / "t" / "checkpoints" / "epoch_1.pt")

@@ -119,3 +119,29 @@ def test_a_build_that_stops_half_way_leaves_no_stamp_to_trust(tmp_path):
     assert read_stamp(output) is None  # the old stamp went before the build began
     with pytest.raises(StaleOutputError, match="stopped half-way"):
         run._ensure(output, "b2c", {"centre": [0.3, 0.7]}, {}, good, "notebook 03")
+
+
+def test_shards_are_a_stamped_stage_that_a_shard_profile_trains_from(run_dir, capsys):
+    from dataclasses import replace
+
+    from rsclip_utils.config import get_profile
+    from rsclip_utils.shards import read_index
+
+    smoke = get_profile("smoke")
+    profile = replace(smoke, train=replace(smoke.train, data="shards", shard_side=64))
+    run = Run(run_dir, profile, 0, progress=False)
+    folder = run.shards()
+    index = read_index(folder)
+    stamp = read_stamp(run.shards_index_path())
+    assert stamp["inputs"]["manifest_dedup"] == read_stamp(run.dedup_path())["digest"]
+    assert stamp["params"]["shorter_side"] == 64 == index["spec"]["shorter_side"]
+    assert index["images"] == len({r.filepath for r in read_manifest(run.dedup_path())})
+    capsys.readouterr()
+    assert Run(run_dir, profile, 0, progress=False).shards() == folder
+    assert capsys.readouterr().out == ""  # reused
+    checkpoint = run.checkpoint(steps=2)
+    assert read_stamp(checkpoint)["inputs"] == {"shards": stamp["digest"]}
+    # another size rebuilds the shards, saying why
+    run.shards(shorter_side=48)
+    assert "shorter_side" in capsys.readouterr().out
+    assert read_index(folder)["spec"]["shorter_side"] == 48

@@ -15,12 +15,12 @@ import torch
 from PIL import Image
 
 from rsclip_utils.models import create_model
+from rsclip_utils.shards import ShardSpec, read_index, write_shards
+from rsclip_utils.train_data import epoch_batches, paper_augment
 from rsclip_utils.training import (
     TrainConfig,
-    epoch_batches,
     infonce_loss,
     lr_at,
-    paper_augment,
     read_log,
     train,
     train_step,
@@ -283,3 +283,38 @@ def test_nonsensical_settings_are_refused_before_anything_runs(manifest, tmp_pat
     with pytest.raises(ValueError, match=message):
         train(cfg(manifest, tmp_path / "run", **bad))
     assert not (tmp_path / "run").exists()
+
+
+@pytest.fixture(scope="module")
+def shards(manifest, tmp_path_factory):
+    """The smoke manifest as decode-once shards, small enough to make several."""
+    folder = tmp_path_factory.mktemp("shards")
+    write_shards(manifest, folder, ShardSpec(samples_per_shard=30), workers=1, progress=False)
+    return folder
+
+
+def test_resume_from_shards_reproduces_the_uninterrupted_losses(shards, tmp_path):
+    steps = 2 * (read_index(shards)["samples"] // 8) + 3  # past two epochs' ends
+    whole = train(cfg(shards, tmp_path / "whole", steps=steps, checkpoint_every=5))
+    train(cfg(shards, tmp_path / "cut", steps=steps, checkpoint_every=5, stop_after=7))
+    resumed = train(cfg(shards, tmp_path / "cut", steps=steps, checkpoint_every=5, resume=True))
+    a, b = read_log(whole.log), read_log(resumed.log)
+    assert a["step"] == b["step"] == list(range(1, steps + 1)) and max(a["epoch"]) == 2
+    assert a["loss"] == b["loss"] and a["lr"] == b["lr"]
+    with pytest.raises(ValueError, match="manifest content: "):
+        train(cfg(manifest_of(shards), tmp_path / "cut", steps=steps, resume=True))
+
+
+def manifest_of(shards):
+    return read_index(shards)["manifest"]
+
+
+def test_two_processes_read_their_own_shards_under_torchrun(shards, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+         f"--master_port={free_port()}", "-m", "rsclip_utils.training", "--manifest", str(shards),
+         "--steps", "3", "--warmup", "1", "--quiet", "--pretrained", "none", "--out",
+         str(tmp_path / "two"), "--batch-size", "4"],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert read_log(tmp_path / "two" / "train_log.csv")["step"] == [1, 2, 3]

@@ -47,7 +47,7 @@ LineParser = Callable[[str], "ObjectAnnotation | str | None"]
 def _numbers(fields: list[str], n: int) -> list[float]:
     if len(fields) != n:
         raise ValueError(f"{len(fields)} fields")
-    return [values.number(v, f"field {k + 1}") for k, v in enumerate(fields)]
+    return values.numbers(fields, "field")
 
 
 def _class_of(value: float, classes: dict[int, str]) -> str:

@@ -49,8 +49,7 @@ def _polygon(seg, where: str) -> list[list[float]] | None:
     for k, ring in enumerate(seg):
         if not isinstance(ring, list) or len(ring) < 6 or len(ring) % 2:
             raise ValueError(f"{where}.segmentation[{k}] is not a ring of >= 3 (x, y) points")
-        rings.append([values.number(v, f"{where}.segmentation[{k}]", text_ok=False)
-                      for v in ring])
+        rings.append(values.numbers(ring, f"{where}.segmentation[{k}]", text_ok=False))
     return rings
 
 
@@ -59,7 +58,7 @@ def _annotation(a: dict, where: str, categories: dict) -> tuple:
     bbox = a.get("bbox")
     if not isinstance(bbox, list) or len(bbox) != 4:
         raise ValueError(f"bbox {bbox!r} is not a list of 4 numbers")
-    x, y, w, h = (values.number(v, f"bbox[{k}]", text_ok=False) for k, v in enumerate(bbox))
+    x, y, w, h = values.numbers(bbox, "bbox", text_ok=False)
     if w < 0 or h < 0:
         raise ValueError(f"negative size {w}x{h}")
     image_id = values.json_id(a.get("image_id"), "image_id")

@@ -50,7 +50,7 @@ def parse_dota_file(
             report.malformed(path, lineno, f"{len(parts)} fields in {line!r}", EXPECTED_LINE)
             continue
         try:
-            coords = [values.number(v, "vertex") for v in parts[:8]]
+            coords = values.numbers(parts[:8], "vertex")
             label = values.class_name(parts[8])
         except ValueError as e:
             report.malformed(path, lineno, f"{e} in {line!r}", EXPECTED_LINE)

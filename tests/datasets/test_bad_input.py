@@ -276,7 +276,7 @@ CASES = {
     "coco width NaN": coco(_set("images.1.width", "BAD"), "not finite", 1),
     "coco file_name null": coco(_set("images.1.file_name", None), "file_name is null", 1),
     "coco ring NaN": coco(_set("annotations.1.segmentation", [[1, 2, 3, 4, 5, "BAD"]]),
-                          "segmentation[0] nan is not finite"),
+                          "segmentation[0][5] nan is not finite"),
     "coco ring not a list": coco(_set("annotations.1.segmentation", [5]), "not a ring"),
     "coco top level list": coco(lambda d: b"[1, 2]", "top level is list", 0, 0),
     "coco images not a list": coco(_set("images", {"1": "a.jpg"}), "'images' is missing", 0, 0),

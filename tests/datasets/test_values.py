@@ -57,3 +57,32 @@ def test_dimensions_class_names_ids_and_texts():
     for bad in (None, 5, "", "  ", ["a"]):
         with pytest.raises(ValueError):
             values.json_text(bad)
+
+
+@given(st.lists(st.one_of(st.floats(), st.integers(-10**400, 10**400), st.booleans(),
+                          st.none(), st.text(max_size=3)), max_size=8))
+def test_numbers_of_a_list_are_the_numbers_of_its_items(items):
+    def each():
+        return [values.number(v, f"x[{k}]", text_ok=False) for k, v in enumerate(items)]
+
+    try:
+        expected = each()
+    except ValueError as e:
+        with pytest.raises(ValueError) as got:
+            values.numbers(items, "x", text_ok=False)
+        assert str(got.value) == str(e)
+    else:
+        assert values.numbers(items, "x", text_ok=False) == expected
+
+
+@given(st.lists(st.one_of(st.floats().map(repr), st.integers(-10**30, 10**30).map(str),
+                          st.sampled_from(["nan", "inf", "x", "", "1e999"])), max_size=8))
+def test_numbers_of_text_fields_are_the_numbers_of_each(items):
+    try:
+        expected = [values.number(v, f"x[{k}]") for k, v in enumerate(items)]
+    except ValueError as e:
+        with pytest.raises(ValueError) as got:
+            values.numbers(items, "x")
+        assert str(got.value) == str(e)
+    else:
+        assert values.numbers(items, "x") == expected
