@@ -192,7 +192,8 @@ def write_shards(manifest: str | Path, folder: str | Path, spec: ShardSpec = Sha
     if not images:
         raise ValueError(f"{manifest}: no rows to write to shards")
     n = spec.samples_per_shard
-    chunks = [list(enumerate(images))[s:s + n] for s in range(0, len(images), n)]
+    indexed = list(enumerate(images))
+    chunks = [indexed[s:s + n] for s in range(0, len(indexed), n)]
     records: dict[int, dict] = {}
     jobs = []
     for k, items in enumerate(chunks):
