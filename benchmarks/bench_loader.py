@@ -36,7 +36,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rsclip_utils.manifest import write_manifest_rows  # noqa: E402
-from rsclip_utils.shards import ShardSpec, write_shards  # noqa: E402
+from rsclip_utils.shards import ShardSpec, distinct_images, write_shards  # noqa: E402
 from rsclip_utils.train_data import ManifestDataset, ShardDataset  # noqa: E402
 
 MEAN, STD = (0.48, 0.46, 0.41), (0.27, 0.26, 0.28)
@@ -136,9 +136,7 @@ def main() -> None:
             ("shards", cores): rate(shards, n_rows, cores),
             ("cached", 0): rate(cached, n_rows, 0),
         }
-        source_bytes = sum(Path(p).stat().st_size for p in {r[0] for r in
-                                                            [ln.split("\t") for ln in
-                                                             manifest.read_text().splitlines()[1:]]})
+        source_bytes = sum(Path(e["filepath"]).stat().st_size for e in distinct_images(manifest))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

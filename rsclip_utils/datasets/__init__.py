@@ -6,7 +6,8 @@ Introduced in notebook 00. ``strict=True`` (default) raises a
 ``strict=False`` counts and lists it in the report instead (lenient batch mode).
 """
 
-from ._common import IMAGE_EXTENSIONS, ReadResult, image_size, load_rgb
+from ..images import load_rgb
+from ._common import IMAGE_EXTENSIONS, ReadResult, image_size
 from .boxtxt import read_box_txt, read_carpk, read_levir, read_visdrone
 from .caption_sets import precomp_splits, read_karpathy, read_precomp
 from .coco import read_coco

@@ -9,11 +9,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
 from ..images import incomplete
-from ..images import load_rgb as _load_rgb
 from ..records import Box, ObjectAnnotation, Record, clip_box
 from .read_report import ReadReport
 
@@ -48,12 +46,6 @@ def concat_results(parts: Sequence[ReadResult], source: str, strict: bool = True
         report.merge(p.report)
         records.extend(p.records)
     return ReadResult(records, report)
-
-
-def load_rgb(path: str | Path) -> np.ndarray:
-    """Any image file as 8-bit RGB: :func:`rsclip_utils.images.load_rgb` (deep images
-    stretched, damaged files named)."""
-    return _load_rgb(path)
 
 
 def image_size(path: str | Path) -> tuple[int, int]:
