@@ -75,20 +75,30 @@ def make_manifest(folder: Path, images_per_kind: int = IMAGES_PER_KIND,
     return manifest
 
 
-def rate(dataset, samples: int, workers: int) -> float:
-    """Samples per second, reading ``samples`` samples (in index order, wrapping around)."""
-    indices = [i % len(dataset) for i in range(samples)]
+def rate(dataset, samples: int, workers: int, batch: int = 8) -> float:
+    """Samples per second, reading ``samples`` samples (in index order, wrapping around).
+
+    With workers, their start (each imports torch and opens its files) is not timed: the first
+    two batches per worker are read before the clock starts, and the timed part holds at least
+    16 batches per worker, so that the rate is the workers' steady one however many there are.
+    """
     if workers == 0:
+        indices = [i % len(dataset) for i in range(samples)]
         start = time.perf_counter()
         for i in indices:
             dataset[i]
         return samples / (time.perf_counter() - start)
-    batches = [indices[k:k + 8] for k in range(0, samples, 8)]
-    loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches, num_workers=workers)
+    warmup, timed = 2 * workers, max(-(-samples // batch), 16 * workers)
+    indices = [i % len(dataset) for i in range((warmup + timed) * batch)]
+    batches = [indices[k:k + batch] for k in range(0, len(indices), batch)]
+    loader = iter(torch.utils.data.DataLoader(dataset, batch_sampler=batches,
+                                              num_workers=workers))
+    for _ in range(warmup):
+        next(loader)
     start = time.perf_counter()
     for _ in loader:
         pass
-    return samples / (time.perf_counter() - start)
+    return timed * batch / (time.perf_counter() - start)
 
 
 def gpu_step_time(batch: int = 256) -> float | None:

@@ -115,6 +115,12 @@ def loaders(manifest: Path, shards: Path, size: int, samples: int, workers: int)
             "shards_all_cores": round(rate(shard, samples, workers), 1)}
 
 
+def save(results: dict, out: Path) -> None:
+    """Write what has been measured so far, so that a later part's failure loses nothing."""
+    (out / "gpu_check.json").write_text(json.dumps(results, indent=1) + "\n")
+    print(json.dumps({k: v for k, v in results.items() if k != "dry_run"}), flush=True)
+
+
 def markdown(results: dict) -> str:
     c = results["card"]
     lines = [f"GPU check on **{c['name']}** ({c.get('memory_gib', '-')} GiB), torch {c['torch']}, "
@@ -160,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"dry_run": dry, "card": card(device)}
     results["throughput"] = (throughput("rsclip-tiny", [4], device, steps=1, warmup=1) if dry
                              else throughput("ViT-B-32", [128, 256], device, steps=10, warmup=3))
+    save(results, out)
     tmp = Path(tempfile.mkdtemp(prefix="rsclip-gpu-check-"))
     try:
         manifest = make_manifest(tmp, images_per_kind=1 if dry else 12,
@@ -170,12 +177,21 @@ def main(argv: list[str] | None = None) -> int:
         results["loaders"] = loaders(manifest, tmp / "shards", 64 if dry else 224,
                                      samples=10 if dry else 240, workers=min(workers, 2)
                                      if dry else workers)
+        save(results, out)
         profile = get_profile("smoke" if dry else "paper")
+        batch = 2 if dry else 128
+        # the loop needs at least one batch of samples: its own images, one per kind and batch
+        # slot, at a quarter of the loader part's size (the shards reduce them to 256 px anyway)
+        run_images = tmp / "run_images"
+        run_images.mkdir()
+        write_shards(make_manifest(run_images, images_per_kind=batch, scale=0.25),
+                     tmp / "run_shards", ShardSpec(samples_per_shard=2 if dry else 32),
+                     workers=workers, progress=False)
         spec = replace(profile.train, pretrained=None,
                        steps=3 if dry else 60, warmup=1 if dry else 10,
-                       batch_size=2 if dry else 128, workers=0 if dry else min(workers, 8),
+                       batch_size=batch, workers=0 if dry else min(workers, 8),
                        precision="fp32" if dry else "amp")
-        config = spec.to_config(tmp / "shards", tmp / "run", progress=False,
+        config = spec.to_config(tmp / "run_shards", tmp / "run", progress=False,
                                 checkpoint_every=1000, device=str(device))
         result = train(config)
         log = read_log(result.log)
@@ -189,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     results["seconds"] = round(time.perf_counter() - started, 1)
-    (out / "gpu_check.json").write_text(json.dumps(results, indent=1) + "\n")
+    save(results, out)
     text = markdown(results)
     (out / "gpu_check.md").write_text(text + "\n")
     print(text)

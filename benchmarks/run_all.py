@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+GPU_RESULTS = HERE / "gpu" / "LAST_RUN.md"
 sys.path.insert(0, str(HERE.parent))
 
 from rsclip_utils.report import machine, versions  # noqa: E402
@@ -89,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         lines += [f"## {title} (`benchmarks/{path.name}`)", "", body, "", out, "",
                   f"_{path.name}: {seconds:.0f} s wall time._", ""]
     lines.append(f"Total: {time.perf_counter() - total:.0f} s.")
+    if GPU_RESULTS.exists():  # measured on a lent GPU machine; make bench cannot remake it
+        lines += ["", "## The GPU check, last run on a GPU (`benchmarks/gpu_check.sh`; "
+                  "copied from `benchmarks/gpu/LAST_RUN.md`, not rewritten by `make bench`)",
+                  "", GPU_RESULTS.read_text().strip()]
     Path(args.out).write_text("\n".join(lines) + "\n")
     print(f"written: {args.out}")
     return 1 if failed else 0
