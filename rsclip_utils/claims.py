@@ -2,16 +2,19 @@
 noise, or not measurable offline. Introduced in notebook 06; the run report prints the same
 table (section "The paper's claims, here").
 
-A claim compares two rows (a model against another, or one ablation row against the previous
-one). With several seeds, the difference must exceed twice the larger standard deviation of the
-two rows; single runs (the four models of notebook 06) borrow the spread of the ablation's
-full-data row, measured in the same run, and never a margin below one point.
+A claim compares two rows (a model against another, or one ablation row against another at one
+budget of the budget study, :mod:`rsclip_utils.budget`). With several seeds, the difference must
+exceed twice the larger sample standard deviation of the two rows; single runs (the four models
+of notebook 06) borrow the spread of the ablation's full-data row at the budget where verdicts
+are read, measured in the same run; never a margin below one point. With one seed there is no
+spread: the margin is one point and the claim says "1 seed".
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from .budget import at, format_spread
 from .paper import PAPER_ABLATION, PAPER_PROBE, PAPER_ZERO_SHOT
 
 # the ViT-B-32 towers ablation of Table V (retrieval average / zero-shot average)
@@ -21,12 +24,60 @@ MIN_MARGIN = 1.0
 
 @dataclass
 class Claim:
-    """One claim: what the paper says, its numbers, ours, and the verdict."""
+    """One claim: what the paper says, its numbers, ours, the verdict, and the training budget
+    the verdict was read at (ablation claims; "-" for the models of notebook 05)."""
 
     claim: str
     paper: str
     here: str
     verdict: str
+    budget: str = "-"
+
+
+# the ablation's comparisons: (from row, to row, what is added)
+COMPARISONS = (
+    ("RET", "RET + DET", "adding DET data to RET"),
+    ("RET + DET", "RET + DET + SEG", "adding SEG data to RET + DET"),
+    ("RET", "RET + DET + SEG, RET matched",
+     "adding DET and SEG data beside RET's own batches (RET's exposure held)"),
+)
+
+
+def ablation_claims(ablation: dict) -> list[Claim]:
+    """The data ablation's claims (Table V's direction) at the budget where RET-only saturated
+    by the rule and, separately, at the study's smallest budget."""
+    if ablation.get("study") != "budget":
+        return []
+    sat = ablation["saturation"]
+    budgets = [(ablation["verdict_steps"], "at RET's saturation" if sat["reached"] else
+                "at the largest budget, RET not saturated")]
+    if ablation["small_steps"] != ablation["verdict_steps"]:
+        budgets.append((ablation["small_steps"], "at a small budget"))
+    seeds = len(ablation["seeds"])
+    out = []
+    for steps, when in budgets:
+        for prev, row, what in COMPARISONS:
+            if row not in ablation["rows"] or prev not in ablation["rows"]:
+                continue
+            p, r = at(ablation, prev, steps), at(ablation, row, steps)
+            ret_passes = r["passes_over_ret"]
+            budget = (f"{steps} steps of {ablation['batch_size']}: {ret_passes:.1f} passes over "
+                      f"RET for {row}, {p['passes_over_ret']:.1f} for {prev}")
+            for key, i, label in (("retrieval_mR", 0, "retrieval"), ("zero_shot_top1", 1,
+                                                                      "zero-shot")):
+                if key not in p or key not in r:  # no retrieval or no scene set in this run
+                    continue
+                stds = [e[key]["std"] for e in (p, r) if e[key]["std"] is not None]
+                row_margin = max(MIN_MARGIN, 2 * max(stds)) if stds else MIN_MARGIN
+                paper = PAPER_ABLATION.get(row), PAPER_ABLATION.get(prev)
+                out.append(Claim(
+                    f"{what} helps ({label}, {when})",
+                    (f"RN50: {prev} {paper[1][i]} -> {row} {paper[0][i]} (Table V)"
+                     if all(paper) else "- (a control; not in the paper)"),
+                    f"{format_spread(p[key])} -> {format_spread(r[key])} "
+                    f"({seeds} seed{'s' if seeds > 1 else ''})",
+                    _verdict(r[key]["mean"], p[key]["mean"], row_margin), budget))
+    return out
 
 
 def _verdict(better: float, worse: float, margin: float) -> str:
@@ -47,10 +98,13 @@ def paper_claims(metrics: dict) -> list[Claim]:
     (which model is the base, the continual one, the one from scratch) and ``ablation``."""
     roles = metrics.get("roles", {})
     m = _models(metrics, roles)
-    ablation = metrics.get("ablation", {})
-    full = ablation.get("RET + DET + SEG", {})
-    spread = max([full.get(f"{k}_std", 0.0) for k in ("retrieval_mR", "zero_shot_top1")]
-                 + [0.0])
+    ablation = metrics.get("ablation") or {}
+    spread = 0.0
+    if ablation.get("study") == "budget":
+        full = (at(ablation, "RET + DET + SEG", ablation["verdict_steps"])
+                if "RET + DET + SEG" in ablation["rows"] else {})
+        spread = max([full[k]["std"] or 0.0 for k in ("retrieval_mR", "zero_shot_top1")
+                      if k in full] + [0.0])
     margin = max(MIN_MARGIN, 2 * spread)
     out: list[Claim] = []
 
@@ -93,22 +147,15 @@ def paper_claims(metrics: dict) -> list[Claim]:
             f"ViT-B-32 zero-shot average: from CLIP {a[1]} vs from scratch {b[1]} (Table V)",
             f"continual {zs('continual'):.1f} vs scratch {zs('scratch'):.1f}",
             _verdict(zs("continual"), zs("scratch"), margin)))
-    rows = list(ablation)
-    for prev, row in zip(rows, rows[1:]):
-        p, r = ablation[prev], ablation[row]
-        for key, i, label in (("retrieval_mR", 0, "retrieval"), ("zero_shot_top1", 1,
-                                                                  "zero-shot")):
-            if f"{key}_mean" not in r:
-                continue
-            row_margin = max(MIN_MARGIN, 2 * max(p[f"{key}_std"], r[f"{key}_std"]))
-            paper = PAPER_ABLATION.get(row), PAPER_ABLATION.get(prev)
-            out.append(Claim(
-                f"adding {row.removeprefix(prev + ' + ')} data to {prev} helps ({label})",
-                (f"RN50: {prev} {paper[1][i]} -> {row} {paper[0][i]} (Table V)"
-                 if all(paper) else "-"),
-                f"{p[f'{key}_mean']:.1f} ± {p[f'{key}_std']:.1f} -> "
-                f"{r[f'{key}_mean']:.1f} ± {r[f'{key}_std']:.1f} ({r.get('seeds', '?')} seeds)",
-                _verdict(r[f"{key}_mean"], p[f"{key}_mean"], row_margin)))
+    if {"base", "scratch"} <= set(m):
+        out.append(Claim(
+            "the general start, before any remote-sensing training, beats the same model "
+            "trained from scratch on the remote-sensing data (zero-shot)",
+            f"ViT-B-32: CLIP {PAPER_ZERO_SHOT['CLIP']['ViT-B-32']} (Table III) vs from scratch "
+            f"{PAPER_TOWERS['from scratch'][1]} (Table V)",
+            f"base {zs('base'):.1f} vs scratch {zs('scratch'):.1f}",
+            _verdict(zs("base"), zs("scratch"), margin)))
+    out += ablation_claims(ablation)
     out.append(Claim(
         "the absolute numbers of Tables II-V on RSITMD, RSICD, UCM and the 12 scene sets",
         "e.g. RemoteCLIP ViT-B-32 RSITMD mR 49.38 (Table II)",
@@ -120,15 +167,6 @@ def paper_claims(metrics: dict) -> list[Claim]:
 # Why a claim can fail on the embedded world: printed by notebook 06 beside each claim the run
 # does not reproduce (keys are the start of the claim's text)
 REASONS = {
-    "adding": (
-        "The rows get the same number of steps, so the RET row passes over its human captions "
-        "many more times than the others (notebook 06 prints how many), and the retrieval test "
-        "is human captions from the same caption writer as RET train: the RET row trains on "
-        "the test's distribution. Box-to-Caption and Mask-to-Box captions are object "
-        "inventories in a few templates; in the embedded world they add images but little "
-        "language the test uses. The paper's DET-10 and SEG-4 add 150k real images of every "
-        "kind over 108k steps of 256, and its gain is a few points (Table V), a size this "
-        "budget cannot resolve from the start."),
     "continual": (
         "Continual pretraining changes the base model for a few hundred steps only; on "
         "frozen-feature protocols the base's features can already be as good on these scenes."),
@@ -149,4 +187,4 @@ def reason(claim: Claim) -> str | None:
 def claims_table(metrics: dict) -> tuple[list[str], list[tuple]]:
     """(header, rows) of :func:`paper_claims`, for a Markdown table."""
     rows = [tuple(asdict(c).values()) for c in paper_claims(metrics)]
-    return ["claim", "paper", "here", "verdict"], rows
+    return ["claim", "paper", "here", "verdict", "budget"], rows

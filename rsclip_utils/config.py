@@ -6,6 +6,7 @@ Introduced in notebook 00; every notebook's derived cell reads its profile from 
 |---|---|---|---|
 | ``smoke`` | tiny embedded synthetic set | CPU | whole sequence a few minutes; CI |
 | ``default`` | embedded set, large enough to learn | CPU (GPU if present) | <= 15 min, 2 cores |
+| ``long`` | the default's, with the full budget study | CPU | <= 60 min, 2 cores |
 | ``paper`` | real datasets, downloaded | CUDA | hours on one GPU |
 """
 
@@ -47,15 +48,17 @@ class TrainSpec:
 
     ``pretrained`` is the start of continual pretraining: "base" (rsclip-tiny trained on the
     web-like corpus, OpenAI CLIP's stand-in) or "openai" in the paper profile. The from-scratch
-    comparison runs the same recipe from random init for ``scratch_steps`` (None: ``steps``).
-    The data ablation (06) trains ``ablation_steps`` per model from the same start,
-    ``ablation_seeds`` seeds per row."""
+    comparison runs the same recipe from random init for ``scratch_steps`` (None: ``steps``,
+    the same budget). The data ablation (06) is a budget study (:mod:`rsclip_utils.budget`):
+    each row trains from the same start for the largest of ``ablation_passes`` (passes over
+    RET's training pairs, doubling), its weights kept at each, ``ablation_seeds`` seeds per
+    row."""
 
     model: str = "rsclip-tiny"
     pretrained: str | None = "base"
-    # batch 32, 250 steps and 80 per ablation run: what two cores afford for the continual
-    # run, the same recipe from scratch and nine ablation runs (notebook 06) inside the default
-    # profile's 15-minute budget; lr 3e-4, below the base model's 5e-4 as continual pretraining
+    # batch 32 and 250 steps: what two cores afford for the continual run, the same recipe
+    # from scratch and the budget study (notebook 06) inside the default profile's 15-minute
+    # budget; lr 3e-4, below the base model's 5e-4 as continual pretraining
     # runs below CLIP's own rate (the paper: 4e-5 for ViT-B-32), the same for every start
     steps: int = 250
     batch_size: int = 32  # per process
@@ -64,8 +67,12 @@ class TrainSpec:
     precision: str = "auto"  # amp on CUDA, fp32 on CPU
     workers: int = 0
     scratch_steps: int | None = None
-    ablation_steps: int = 80  # each of the data-ablation runs of notebook 06
-    ablation_seeds: int = 3
+    # the budget study: 1 to 8 passes over RET's pairs (8 passes: four runs of about 150 steps,
+    # the control's at twice the batch), one seed: what the default's 15 minutes afford with a
+    # third to spare on a slower machine (16 passes took its notebooks from about 500 s to
+    # 592 s on an AMD EPYC); the long profile goes on to 64 passes, three seeds
+    ablation_passes: tuple[float, ...] = (1, 2, 4, 8)
+    ablation_seeds: int = 1
     # what notebook 05 trains on: the de-duplicated manifest row by row ("manifest"; small
     # images, small runs) or its decode-once shards ("shards", rsclip_utils.shards), whose images
     # have their shorter side reduced to shard_side pixels
@@ -75,6 +82,13 @@ class TrainSpec:
     def __post_init__(self):
         if self.data not in ("manifest", "shards"):
             raise ValueError(f"TrainSpec.data {self.data!r} is not 'manifest' or 'shards'")
+        passes = list(self.ablation_passes)
+        if not passes or any(p <= 0 for p in passes) or passes != sorted(set(passes)):
+            raise ValueError(f"TrainSpec.ablation_passes {self.ablation_passes!r}: expected "
+                             "increasing positive numbers of passes over RET")
+        if self.ablation_seeds < 1:
+            raise ValueError(f"TrainSpec.ablation_seeds must be at least 1, got "
+                             f"{self.ablation_seeds}")
 
     def recipe(self) -> dict:
         """The fields the training loop's config shares with the spec."""
@@ -108,9 +122,9 @@ class Profile:
 
 
 # Image counts mirror Table I's shares of the training images (RET-3 13.7k : DET-10 110.6k :
-# SEG-4 41.2k = 8 : 67 : 25): RET train 120 (half of ret_images) : DET 1,000 : SEG 380.
+# SEG-4 41.2k = 8 : 67 : 25): RET train 120 (40 % of ret_images) : DET 1,000 : SEG 380.
 _DEFAULT_SYNTH = SynthSpec(
-    ret_images=240,
+    ret_images=300,
     dota_images=560,
     voc_images=440,
     loveda_images=190,
@@ -123,7 +137,7 @@ _DEFAULT_SYNTH = SynthSpec(
 )
 
 _SMOKE_SYNTH = SynthSpec(
-    ret_images=45,
+    ret_images=47,
     dota_images=16,
     voc_images=12,
     loveda_images=8,
@@ -141,7 +155,8 @@ PROFILES = {
         "tiny embedded set, CPU: the whole sequence in a few minutes (CI)",
         _SMOKE_SYNTH,
         cell_timeout_s=600,
-        train=TrainSpec(steps=30, lr=5e-4, warmup=5, ablation_steps=4),
+        train=TrainSpec(steps=30, lr=5e-4, warmup=5, ablation_passes=(1, 2),
+                        ablation_seeds=2),
     ),
     "default": Profile(
         "default",
@@ -150,16 +165,33 @@ PROFILES = {
         cell_timeout_s=1800,
         train=TrainSpec(),
     ),
+    "long": Profile(
+        "long",
+        "the default's data and recipe with the full budget study (1 to 64 passes over RET, "
+        "three seeds): about an hour on 2 cores",
+        _DEFAULT_SYNTH,
+        # 64 passes: the default run's RET-only validation mR still rose 2.1 points from 8 to
+        # 16 passes (one seed, AMD EPYC), so the study doubles twice beyond it to reach
+        # saturation; the budget study is one cell of notebook 06
+        cell_timeout_s=3 * 3600,
+        train=TrainSpec(ablation_passes=(1, 2, 4, 8, 16, 32, 64), ablation_seeds=3),
+    ),
     "paper": Profile(
         "paper",
         "real datasets and OpenAI / RemoteCLIP weights on a GPU (Colab)",
         _SMOKE_SYNTH,  # the embedded sets only illustrate the lessons here; the real data trains
-        cell_timeout_s=4 * 3600,
+        cell_timeout_s=20 * 3600,  # notebook 06's budget study is one cell (below)
         # the paper's ViT-B-32 recipe (section IV-A): lr 4e-5, batch 256, 108,215 steps; the
-        # warm-up length is not given (2,000 steps here, open_clip's 10,000 default is long)
+        # warm-up length is not given (2,000 steps here, open_clip's 10,000 default is long).
+        # From scratch at the same budget (a shorter one would compare unequal budgets), and the
+        # budget study up to the paper's 400 passes over RET-3 (108k steps), one seed: on one
+        # H200 (benchmarks/gpu/LAST_RUN.md: 2,846 images/s AMP at batch 256) a 108k-step run is
+        # about 2.7 hours; the study's runs (three, and the control at twice the batch) about
+        # 13.5 hours
         train=TrainSpec(model="ViT-B-32", pretrained="openai", steps=108_215, batch_size=256,
                         lr=4e-5, warmup=2000, precision="amp", workers=8,
-                        scratch_steps=5000, ablation_steps=5000, data="shards"),
+                        ablation_passes=(25, 50, 100, 200, 400), ablation_seeds=1,
+                        data="shards"),
         b2c_number_words=False,
     ),
 }

@@ -322,6 +322,8 @@ def evaluate_all(bundle, ret_records, cls_records, count_records, device: str = 
     if cls_records:
         names = sorted({r.label for r in cls_records})
         index = {n: i for i, n in enumerate(names)}
+        if not probes:  # zero-shot scores the test part only: the rest need not be encoded
+            cls_records = [r for r in cls_records if r.split != "train"]
         feats = image_features(model, preprocess, [r.image for r in cls_records],
                                progress=progress, **kw)
         y = np.array([index[r.label] for r in cls_records])

@@ -17,3 +17,28 @@ PAPER_RETRIEVAL_MR = {  # RemoteCLIP, Table II
 }
 PAPER_ZERO_SHOT_AVERAGE = {m: (PAPER_ZERO_SHOT["CLIP"][m], PAPER_ZERO_SHOT["RemoteCLIP"][m])
                            for m in PAPER_ZERO_SHOT["CLIP"]}  # Table III: CLIP -> RemoteCLIP
+
+# The training regime (section IV-A, Table I): 108,215 steps of 256 on 165,745 images x 5 captions;
+# RET-3 is RSICD, RSITMD and UCM (their images, five captions each)
+PAPER_STEPS, PAPER_BATCH = 108_215, 256
+PAPER_PAIRS = 828_725
+PAPER_IMAGES = 165_745
+PAPER_RET_IMAGES = {"RSICD": 8_483, "RSITMD": 3_603, "UCM": 1_676}
+PAPER_RET_PAIRS = 5 * sum(PAPER_RET_IMAGES.values())
+# OpenAI CLIP, the start (Radford et al. 2021, sections 2.2 and 2.5): 400M image-text pairs, 32
+# epochs
+CLIP_PAIRS, CLIP_EPOCHS = 400_000_000, 32
+
+
+def paper_passes() -> dict[str, float]:
+    """Passes over the data in the paper's run: over RET-3's pairs and over all 828,725 pairs."""
+    seen = PAPER_STEPS * PAPER_BATCH
+    return {"RET": seen / PAPER_RET_PAIRS, "all": seen / PAPER_PAIRS}
+
+
+def paper_base_ratios() -> dict[str, float]:
+    """How much more the start saw than RemoteCLIP adds: CLIP's pairs against RemoteCLIP's
+    images and pairs, and CLIP's samples seen against RemoteCLIP's run."""
+    return {"corpus_vs_images": CLIP_PAIRS / PAPER_IMAGES,
+            "corpus_vs_pairs": CLIP_PAIRS / PAPER_PAIRS,
+            "samples_seen": CLIP_PAIRS * CLIP_EPOCHS / (PAPER_STEPS * PAPER_BATCH)}

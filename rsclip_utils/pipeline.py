@@ -45,8 +45,11 @@ from .stamps import (
 )
 
 # the loop's fields that change what a run learns (the others: where it writes, how it reports)
-_NOT_IN_STAMP = {"manifest", "out", "progress", "resume", "stop_after", "grads_out",
-                 "checkpoint_every", "log_every", "workers", "check_images", "extra"}
+_NOT_IN_STAMP = {"manifest", "added_manifest", "out", "progress", "resume", "stop_after",
+                 "grads_out", "checkpoint_every", "log_every", "workers", "check_images", "extra"}
+# fields added after runs were stamped: left out at their defaults, so that those runs (hours of
+# the paper profile) still match
+_OMITTED_AT_DEFAULT = {"added_batch_size": 0, "snapshots": ()}
 
 
 class Run:
@@ -303,7 +306,8 @@ class Run:
         config = spec.to_config(manifest, output.parent, seed=self.seed,
                                 progress=self.progress, **asked)
         params = {f.name: getattr(config, f.name) for f in fields(TrainConfig)
-                  if f.name not in _NOT_IN_STAMP}
+                  if f.name not in _NOT_IN_STAMP
+                  and getattr(config, f.name) != _OMITTED_AT_DEFAULT.get(f.name, object())}
 
         def build(p):
             if output.parent.is_dir():
@@ -313,44 +317,50 @@ class Run:
         return self._ensure(output, "train", params, inputs, build, made_by,
                             precious=self.profile.name == "paper")
 
-    def checkpoint_path(self, start: str = "continual") -> Path:
-        """Where notebook 05's checkpoint of ``start`` ("continual" or "scratch") is."""
+    def checkpoint_path(self, start: str = "continual", augment: bool = True) -> Path:
+        """Where notebook 05's checkpoint of ``start`` ("continual" or "scratch") is (without
+        augmentation: notebook 06's counting diagnosis, ``train_no_augment/``)."""
         if start not in ("continual", "scratch"):
             raise ValueError(f"start {start!r} is not 'continual' or 'scratch'")
-        return self.run_dir / ("train" if start == "continual" else "train_scratch") / "latest.pt"
+        folder = "train" if start == "continual" else "train_scratch"
+        return self.run_dir / (folder if augment else folder + "_no_augment") / "latest.pt"
 
-    def checkpoint(self, start: str = "continual", steps: int | None = None) -> Path:
+    def checkpoint(self, start: str = "continual", steps: int | None = None,
+                   augment: bool = True) -> Path:
         """Notebook 05's checkpoint (``train/latest.pt``, with ``train_log.csv``): the profile's
         recipe from its pretrained start ("continual": the base model, OpenAI's weights in the
         paper profile) or the same recipe from random init ("scratch", ``train_scratch/``, for
         ``scratch_steps``). ``steps``: 0 the profile's; None as the existing checkpoint was trained
-        (else the profile's); a number shortens or lengthens the run."""
-        path = self.checkpoint_path(start)
+        (else the profile's); a number shortens or lengthens the run. ``augment=False``: the
+        same run without the paper's augmentation (notebook 06's counting diagnosis)."""
+        path = self.checkpoint_path(start, augment)
         spec = self.profile.train
         default_steps = spec.steps if start == "continual" else (spec.scratch_steps
                                                                  or spec.steps)
         steps = default_steps if steps == 0 else self._carried(
             path, {"steps": steps}, {"steps": default_steps})["steps"]
         extra = {} if start == "continual" else {"pretrained": None}
+        if not augment:
+            extra["augment"] = False
         if steps < spec.warmup:  # a run shorter than the warm-up: a tenth of it, as the ablation
             extra["warmup"] = max(1, steps // 10)
         if spec.data == "shards":
             data, inputs = self.shards(), {"shards": self._shards()["digest"]}
         else:
             data, inputs = self.dedup_path(), {"manifest_dedup": self._dedup()["digest"]}
-        self._train(path, data, inputs, f"notebook 05, {start} pretraining", steps=steps, **extra)
+        made_by = (f"notebook 05, {start} pretraining" if augment else
+                   "notebook 06, the counting diagnosis (no augmentation)")
+        self._train(path, data, inputs, made_by, steps=steps, **extra)
         return path
 
-    def ablation_checkpoint(self, label: str, kinds: list[str], seed: int) -> Path:
-        """One run of notebook 06's data ablation: the profile's recipe for ``ablation_steps``
-        on the rows of the de-duplicated manifest whose source is of ``kinds`` (RET, DET, SEG),
-        with ``seed``. The subset manifest and the checkpoint are stamped like every stage."""
+    def ablation_subset(self, kinds: list[str]) -> tuple[Path, dict]:
+        """The rows of the de-duplicated manifest whose source is of ``kinds`` (RET, DET, SEG),
+        as a stamped manifest under ``ablation/subsets/``; returns its path and stamp."""
         from .manifest import read_manifest, select_rows, write_manifest_rows
 
         sources = self.sources()
         dedup = self._dedup()
-        part = self.run_dir / "ablation" / label.replace(" + ", "_")
-        subset = part / "manifest.tsv"
+        subset = self.run_dir / "ablation" / "subsets" / ("_".join(kinds) + ".tsv")
         used = sorted(s for k in kinds for s in sources.kinds()[k])
 
         def build(p):
@@ -360,11 +370,82 @@ class Run:
         stamp = self._ensure(subset, "subset", {"kinds": list(kinds), "sources": used},
                              {"manifest_dedup": dedup["digest"]}, build,
                              "notebook 06, the data ablation")
-        steps = self.profile.train.ablation_steps
-        out = part / f"seed{seed}" / "latest.pt"
+        return subset, stamp
+
+    def ablation_run(self, row, seed: int, steps: list[int]) -> dict[int, Path]:
+        """One run of notebook 06's budget study (:mod:`rsclip_utils.budget`): ``row`` (an
+        ``AblationRow``) trained with the profile's recipe from its start for the largest of
+        ``steps``, with ``seed``, the weights kept after each of ``steps``. The control row
+        (``row.matched``) takes ``batch_size`` RET pairs a step, as the RET-only row does, and
+        as many pairs of its other kinds on top. Subsets and run are stamped; returns
+        ``{steps: snapshot path}``."""
+        spec = self.profile.train
+        extra: dict = {}
+        if row.matched:
+            data, stamp = self.ablation_subset(["RET"])
+            added, added_stamp = self.ablation_subset([k for k in row.kinds if k != "RET"])
+            inputs = {"manifest": stamp["digest"], "added": added_stamp["digest"]}
+            extra = {"added_manifest": str(added), "added_batch_size": spec.batch_size}
+        else:
+            data, stamp = self.ablation_subset(list(row.kinds))
+            inputs = {"manifest": stamp["digest"]}
+        last = max(steps)
+        out = self.run_dir / "ablation" / row.folder / f"seed{seed}" / "latest.pt"
         run = Run(self.run_dir, self.profile, seed, self.data_root, progress=False)
-        run._train(out, subset, {"manifest": stamp["digest"]}, "notebook 06, the data ablation",
-                   steps=steps, warmup=max(1, steps // 10), checkpoint_every=steps)
+        # the warm-up no longer than the smallest budget: every kept model past the peak rate
+        run._train(out, data, inputs, "notebook 06, the data ablation", steps=last,
+                   warmup=min(spec.warmup, min(steps)), snapshots=tuple(sorted(steps)),
+                   checkpoint_every=last, **extra)
+        return {s: out.parent / f"snapshot-{s:06d}.pt" for s in sorted(steps)}
+
+    def ablation_runs(self, jobs: list, steps: list[int], processes: int | None = None,
+                      threads: int | None = None,
+                      on_done: Callable[[object, int], None] | None = None) -> dict:
+        """Every ``(row, seed)`` of ``jobs`` as :meth:`ablation_run` makes it, several at once
+        on a CPU: ``processes`` worker processes (default: two where there are at least two cores
+        and no GPU; one, in this process, on a GPU), each with ``threads`` threads (default: an
+        equal share of the cores), the longest runs first. On two cores two one-thread runs
+        make about 1.4x the steps per second of one two-thread run
+        (``benchmarks/bench_cpu_step.py``). Runs whose stamp matches are reused. Returns
+        ``{(row.label, seed): {steps: snapshot}}``; ``on_done(row, seed)`` is called as each
+        finishes, and what each run printed is printed here."""
+        import os
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from multiprocessing import get_context
+
+        import torch
+
+        cores = os.cpu_count() or 1
+        if processes is None:
+            processes = 2 if cores >= 2 and not torch.cuda.is_available() else 1
+        if processes == 1:
+            out = {}
+            for row, seed in jobs:
+                out[(row.label, seed)] = self.ablation_run(row, seed, steps)
+                if on_done:
+                    on_done(row, seed)
+            return out
+        for row, _ in jobs:  # the subsets first, here: the workers only read them
+            self.ablation_subset(list(row.kinds))
+            if row.matched:
+                self.ablation_subset(["RET"])
+                self.ablation_subset([k for k in row.kinds if k != "RET"])
+        order = sorted(jobs, key=lambda job: -(2 if job[0].matched else 1))
+        out = {}
+        threads = threads or max(1, cores // processes)
+        with ProcessPoolExecutor(processes, mp_context=get_context("spawn"),
+                                 initializer=_threads, initargs=(threads,)) as pool:
+            futures = {pool.submit(_ablation_job, self.run_dir, self.profile, self.seed,
+                                   self.data_root, row, seed, steps): (row, seed)
+                       for row, seed in order}
+            for future in as_completed(futures):
+                row, seed = futures[future]
+                kept, printed = future.result()
+                if printed:
+                    print(printed, end="")
+                out[(row.label, seed)] = kept
+                if on_done:
+                    on_done(row, seed)
         return out
 
     # --- notebook 06: metrics --------------------------------------------------------------
@@ -381,6 +462,30 @@ class Run:
         path.write_text(json.dumps(summary, indent=1))
         write_stamp(path, make_stamp("evaluation", params, inputs, **self.context()))
         return path
+
+
+def _threads(n: int) -> None:
+    """A worker process's share of the cores (ablation_runs); open_clip's per-model notice of
+    a random init (the start's weights are loaded right after) silenced as in the notebooks."""
+    import logging
+
+    import torch
+
+    logging.getLogger().setLevel(logging.ERROR)
+    torch.set_num_threads(n)
+
+
+def _ablation_job(run_dir, profile, run_seed, data_root, row, seed, steps):
+    """One ablation run in a worker process, from the run folder's stages as the run (its own
+    seed, ``run_seed``) made them: its snapshots and what it printed."""
+    import contextlib
+    import io
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        run = Run(run_dir, profile, run_seed, data_root, progress=False)
+        kept = run.ablation_run(row, seed, steps)
+    return kept, printed.getvalue()
 
 
 __all__ = ["Run", "StaleOutputError"]

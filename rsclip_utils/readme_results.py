@@ -1,7 +1,8 @@
-"""The README's tables of the default run, written from the run's ``metrics.json`` so that the
-numbers the README shows are the run's, never typed. The block sits between two markers in
-README.md; ``python -m rsclip_utils.readme_results runs/default`` rewrites it (``--check``: exit
-1 when it differs, naming the first line that does)."""
+"""The README's tables of the default run (and of the long profile's budget study), written
+from the run's ``metrics.json`` so that the numbers the README shows are the run's, never typed.
+Each block sits between two markers in README.md; ``python -m rsclip_utils.readme_results
+runs/default`` (or ``runs/long``) rewrites its block (``--check``: exit 1 when it differs,
+naming the first line that does)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,29 @@ import json
 import sys
 from pathlib import Path
 
+from .budget import format_spread
 from .config import get_profile
 
 START = "<!-- results: python -m rsclip_utils.readme_results runs/default -->"
 END = "<!-- /results -->"
+# the long profile's block (its budget study with seeds): the same end marker after its own start
+LONG_START = "<!-- results: python -m rsclip_utils.readme_results runs/long -->"
+
+
+def start_marker(profile: str) -> str:
+    """The marker a run of ``profile`` writes its block after."""
+    return LONG_START if profile == "long" else START
+
+
+def claims_lines(metrics: dict, ablation_only: bool = False) -> list[str]:
+    """The run's verdicts (notebook 06, rsclip_utils.claims) as a table: claim, verdict, the
+    budget it was judged at."""
+    claims = [c for c in metrics.get("claims", [])
+              if not ablation_only or c.get("budget", "-") != "-"]
+    if not claims:
+        return []
+    return _table(["the paper's claim, here", "verdict", "budget"],
+                  [(c["claim"], c["verdict"], c.get("budget", "-")) for c in claims])
 SCENE_NAMES = {"synth_aid": "AID-like", "synth_eurosat": "EuroSAT-like", "synth_uav": "UAV-like"}
 RET_KEYS = ("i2t_R@1", "i2t_R@5", "i2t_R@10", "t2i_R@1", "t2i_R@5", "t2i_R@10", "mR")
 
@@ -26,8 +46,39 @@ def _table(header, rows) -> list[str]:
     return [_row(header), "|" + "---|" * len(header), *(_row(r) for r in rows), ""]
 
 
-def _pm(a: dict, key: str) -> str:
-    return f"{a[key + '_mean']:.1f} ± {a[key + '_std']:.1f}" if key + "_mean" in a else "-"
+def ablation_tables(metrics: dict) -> list[str]:
+    """The budget study (notebook 06): retrieval mR and zero-shot top-1 of every row at every
+    budget (passes over RET), the budget the claims were judged at, and the passes over RET and
+    over all data beside the paper's."""
+    ab = metrics.get("ablation") or {}
+    if ab.get("study") != "budget":
+        return []
+    seeds, sat = len(ab["seeds"]), ab["saturation"]
+    verdict, budgets = ab["verdict_steps"], [str(s) for s in ab["steps"]]
+    start = get_profile(metrics["profile"]).train.pretrained or "random init"
+    heads = [f"{p:g} ({s})" for p, s in zip(ab["passes_over_ret"], ab["steps"])]
+    where = (f"RET-only saturated by the rule at {sat['passes_over_ret']:g} passes"
+             if sat["reached"] else f"RET-only not saturated by {sat['passes_over_ret']:g} "
+                                    "passes")
+    lines = []
+    for key, what in (("retrieval_mR", "retrieval mR"),
+                      ("zero_shot_top1", "zero-shot top-1 (scene average)")):
+        lines += _table([f"data ablation (Table V), {what}, {seeds} seed"
+                         f"{'s' if seeds > 1 else ''}, from the {start}; columns: budget, "
+                         f"RET-only's passes over RET (steps of {ab['batch_size']})", *heads],
+                        [(label, *(format_spread(r["budgets"][b].get(key)) for b in budgets))
+                         for label, r in ab["rows"].items()])
+    paper = ab["paper_passes"]
+    lines += _table([f"passes at {verdict} steps ({where})", "pairs", "over RET",
+                     "over its data"],
+                    [(label, f"{r['pairs']:,}",
+                      f"{r['budgets'][str(verdict)]['passes_over_ret']:.1f}",
+                      f"{r['budgets'][str(verdict)]['passes_over_data']:.1f}")
+                     for label, r in ab["rows"].items()]
+                    + [("paper, all data (108,215 steps of 256)", "828,725",
+                        f"{paper['all']:.0f} (RET-3 alone: {paper['RET']:.0f})",
+                        f"{paper['all']:.0f}")])
+    return lines
 
 
 def results_block(metrics: dict, retrieval_sizes: dict[str, tuple[int, int]]) -> str:
@@ -58,16 +109,8 @@ def results_block(metrics: dict, retrieval_sizes: dict[str, tuple[int, int]]) ->
                     [(m, *(f"{100 * v['scenes'][s]['linear_probe']['accuracy']:.1f} / "
                            f"{100 * v['scenes'][s]['knn']['accuracy']:.1f}" for s in sets))
                      for m, v in models.items()])
-    ablation = metrics.get("ablation") or {}
-    if ablation:
-        spec = get_profile(metrics["profile"]).train
-        seeds = next(iter(ablation.values()))["seeds"]
-        lines += _table([f"data ablation, {spec.ablation_steps} steps of {spec.batch_size} from "
-                         f"the {spec.pretrained or 'random init'}, {seeds} seeds (Table V)",
-                         "pairs", "retrieval mR", "zero-shot top-1 (average)", "counting top-1"],
-                        [(label, f"{a['pairs']:,}", _pm(a, "retrieval_mR"),
-                          _pm(a, "zero_shot_top1"), _pm(a, "counting_top1"))
-                         for label, a in ablation.items()])
+    lines += ablation_tables(metrics)
+    lines += claims_lines(metrics)
     return "\n".join(lines).rstrip("\n")
 
 
@@ -79,13 +122,21 @@ def _retrieval_sizes(run_dir: Path, metrics: dict) -> dict[str, tuple[int, int]]
             ["retrieval"]}
 
 
-def replace_block(readme: str, block: str) -> str:
-    """The README with the text between the markers replaced by ``block``."""
-    if START not in readme or END not in readme:
-        raise ValueError(f"README has no results block: expected the lines {START!r} and {END!r}")
-    head, rest = readme.split(START, 1)
+def long_block(metrics: dict) -> str:
+    """The long profile's block: its budget study and the ablation's verdicts (its models'
+    tables equal the default run's, same data, recipe and seed)."""
+    return "\n".join(ablation_tables(metrics) + claims_lines(metrics, ablation_only=True)
+                     ).rstrip("\n")
+
+
+def replace_block(readme: str, block: str, start: str = START) -> str:
+    """The README with the text between ``start`` and the next end marker replaced by
+    ``block``."""
+    if start not in readme or END not in readme.split(start, 1)[-1]:
+        raise ValueError(f"README has no results block: expected the lines {start!r} and {END!r}")
+    head, rest = readme.split(start, 1)
     _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{block}\n{END}{tail}"
+    return f"{head}{start}\n{block}\n{END}{tail}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,9 +152,12 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     metrics = json.loads(metrics_path.read_text())
-    block = results_block(metrics, _retrieval_sizes(args.run_dir, metrics))
+    if metrics.get("profile") == "long":
+        block = long_block(metrics)
+    else:
+        block = results_block(metrics, _retrieval_sizes(args.run_dir, metrics))
     old = args.readme.read_text()
-    new = replace_block(old, block)
+    new = replace_block(old, block, start_marker(metrics.get("profile", "default")))
     if args.check:
         if new != old:
             first = next(a for a, b in zip(old.splitlines() + [""], new.splitlines() + [""])

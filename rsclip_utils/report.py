@@ -19,7 +19,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from .paper import PAPER_ABLATION, PAPER_PROBE, PAPER_RETRIEVAL_MR, PAPER_ZERO_SHOT
+from .budget import format_spread
+from .paper import PAPER_PROBE, PAPER_RETRIEVAL_MR, PAPER_ZERO_SHOT, paper_base_ratios
 
 NUMBERS_DIR = "numbers"
 
@@ -153,35 +154,113 @@ def metrics_blocks(metrics: dict) -> list[tuple]:
         out += [("h3", "Counting (RemoteCount protocol; chance 10 % top-1)"),
                 ("table", ["model", "top-1", "top-2", "top-3", "top-5"], count)]
     out += ablation_blocks(metrics)
+    out += regime_blocks(metrics)
+    out += counting_blocks(metrics)
     if metrics.get("claims"):
         header = list(metrics["claims"][0])
         out += [("h2", "The paper's claims, here"),
                 ("p", "Verdicts computed in notebook 06 (rsclip_utils.claims): a difference "
-                      "counts when it exceeds twice the seed spread of the ablation and at "
-                      "least one point."),
+                      "counts when it exceeds twice the larger sample standard deviation over "
+                      "seeds and at least one point (one point with one seed); the last "
+                      "column says at which budget an ablation claim was judged."),
                 ("table", header, [tuple(c[h] for h in header) for c in metrics["claims"]])]
     return out
 
 
-def _pm(row: dict, key: str) -> str:
-    if f"{key}_mean" not in row:
-        return "-"
-    return f"{row[key + '_mean']:.1f} ± {row[key + '_std']:.1f}"
-
-
 def ablation_blocks(metrics: dict) -> list[tuple]:
-    """Notebook 06's data ablation (mean ± std over seeds) beside the paper's Table V."""
+    """Notebook 06's data ablation as a budget study (:mod:`rsclip_utils.budget`): the rule's
+    outcome, each row's passes over its data and over RET at the verdict budget beside the
+    paper's, and every budget's numbers (mean ± sample std over seeds)."""
     ab = metrics.get("ablation") or {}
-    if not ab:
+    if ab.get("study") != "budget":
         return []
-    rows = [(k, v.get("images", ""), v.get("pairs", ""), v.get("seeds", ""),
-             _pm(v, "retrieval_mR"), _pm(v, "zero_shot_top1"), _pm(v, "counting_top1"),
-             " / ".join(f"{x:.2f}" for x in PAPER_ABLATION.get(k, ())) or "-")
-            for k, v in ab.items()]
-    return [("h3", "Data ablation, Table V (mean ± std over seeds)"),
-            ("table", ["training data", "images", "pairs", "seeds", "retrieval mR",
-                       "zero-shot top-1 (scene average)", "counting top-1",
-                       "paper (RN50): retrieval / zero-shot, direction only"], rows)]
+    sat, seeds, batch = ab["saturation"], len(ab["seeds"]), ab["batch_size"]
+    verdict = ab["verdict_steps"]
+    rule = (f"RET-only's validation mR (mean of {seeds} seed{'s' if seeds > 1 else ''}) stopped "
+            f"improving by {sat['gain']:g} point per doubling at {sat['steps']} steps "
+            f"({sat['passes_over_ret']:g} passes over RET): the claims are judged there."
+            if sat["reached"] else
+            f"RET-only's validation mR still rose by at least {sat['gain']:g} point at the "
+            f"largest budget ({sat['steps']} steps, {sat['passes_over_ret']:g} passes over "
+            "RET): it had not saturated, and the claims read there are below saturation.")
+    paper = ab["paper_passes"]
+    passes_rows = [(label, f"{r['images']:,}", f"{r['pairs']:,}",
+                    batch + r.get("added_batch_size", 0),
+                    f"{r['budgets'][str(verdict)]['passes_over_data']:.1f}",
+                    f"{r['budgets'][str(verdict)]['passes_over_ret']:.1f}")
+                   for label, r in ab["rows"].items()]
+    passes_rows.append(("paper: all data, 108,215 steps of 256 (Table I, section IV-A)",
+                        "165,745", "828,725", 256, f"{paper['all']:.0f}",
+                        f"{paper['all']:.0f} (RET-3 alone: {paper['RET']:.0f})"))
+    curve = [(label, s, f"{e['passes_over_ret']:.1f}", format_spread(e.get("val_mR")),
+              format_spread(e.get("retrieval_mR")), format_spread(e.get("zero_shot_top1")),
+              format_spread(e.get("counting_top1")))
+             for label, r in ab["rows"].items() for s, e in
+             ((int(k), v) for k, v in r["budgets"].items())]
+    return [("h3", "Data ablation, Table V, as a budget study"),
+            ("p", f"Every row trains from the same start for {max(ab['steps'])} steps of "
+                  f"{batch} pairs ({seeds} seed{'s' if seeds > 1 else ''}), its weights kept at "
+                  f"{len(ab['steps'])} budgets; the control keeps RET-only's batch of RET pairs "
+                  f"and adds as many DET and SEG pairs. {rule}"),
+            ("table", ["training data", "images", "pairs", "pairs per step",
+                       f"passes over its data at {verdict} steps",
+                       f"passes over RET at {verdict} steps"], passes_rows),
+            ("table", ["training data", "steps", "its passes over RET", "RET val mR (the rule)",
+                       "retrieval mR (test)", "zero-shot top-1 (scene average)",
+                       "counting top-1"], curve)]
+
+
+def regime_blocks(metrics: dict) -> list[tuple]:
+    """How far the start is from the data it is continued on (notebook 06, section 8), beside
+    the paper's ratios, and the three models at the same remote-sensing budget."""
+    regime = metrics.get("regime")
+    if not regime:
+        return []
+    paper = paper_base_ratios()
+    rows = [("the start's corpus / the RS training images", f"{regime['corpus_vs_images']:,.0f}x",
+             f"{paper['corpus_vs_images']:,.0f}x"),
+            ("samples the start saw / samples of continual pretraining",
+             f"{regime['samples_seen']:,.0f}x", f"{paper['samples_seen']:,.0f}x")]
+    roles, models = metrics.get("roles", {}), metrics.get("models", {})
+    scores = [(label, _f(models[roles[r]]["retrieval_average_mR"]),
+               _f(models[roles[r]]["scene_average"]["zero_shot_top1"], 100))
+              for r, label in (("base", "the start (no RS training)"),
+                               ("continual", "continual, from the start"),
+                               ("scratch", "from scratch, the same RS steps"))
+              if r in roles and roles[r] in models]
+    return [("h3", "The start against the data it is continued on"),
+            ("table", ["ratio", "here", "the paper (CLIP: 400M pairs, 32 epochs)"], rows),
+            ("table", ["model", "retrieval mR", "zero-shot top-1 (scene average)"], scores)]
+
+
+def counting_blocks(metrics: dict) -> list[tuple]:
+    """Counting diagnosed link by link (notebook 06, section 9)."""
+    diag = metrics.get("counting_diagnosis")
+    if not diag:
+        return []
+    words = diag.get("number_words", {})
+    crop = diag.get("crop_keeps_counts", {})
+    out = [("h3", "Counting, diagnosed"),
+           ("table", ["number word in training captions", "captions"],
+            [(w, f"{n:,}") for w, n in words.items()]),
+           ("p", f"The random crop keeps a DET image's count of a class true in "
+                 f"{_f(crop.get('all'), 100)} % of (image, class, crop) draws. Median shorter "
+                 f"side of the objects at the {diag.get('input_size')}-px input: "
+                 + "; ".join(f"{k} {v:.1f} px" for k, v in
+                             diag.get("input_px_median", {}).items()) + ".")]
+    rows = [(name, _f(d["probe_top1"], 100), f"{d['text']['off_diagonal_mean']:.3f}",
+             f"{d['text']['rewrite_range']:.3f}", f"{d['text']['caption_range']:.3f}")
+            for name, d in diag.items() if isinstance(d, dict) and "probe_top1" in d]
+    if rows:
+        out.append(("table", ["model", "count from frozen image features (linear probe top-1)",
+                              "similarity between two rewrites",
+                              "image: spread over its 10 rewrites",
+                              "image: spread over all captions"], rows))
+    if "no_augment_top1" in diag:
+        out.append(("p", "Counting top-1 of the same continual run without augmentation: "
+                         f"{_f(diag['no_augment_top1'], 100)} (a model that ignores the image: "
+                         "10.0)."))
+    return out
 
 
 def _flatten(d: dict, prefix: str = "") -> list[tuple[str, object]]:

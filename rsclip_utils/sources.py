@@ -54,6 +54,12 @@ class RunSources:
         """The test split of every RET set (the retrieval benchmarks of Table II)."""
         return {name: [r for r in res if r.split == "test"] for name, res in self.ret.items()}
 
+    def validation_sets(self) -> dict[str, list[Record]]:
+        """The validation split of every RET set (notebook 06's budget rule reads it, never
+        the test split); sets without one are left out."""
+        out = {name: [r for r in res if r.split == "val"] for name, res in self.ret.items()}
+        return {name: recs for name, recs in out.items() if recs}
+
     def evaluation_images(self) -> dict[str, list[str]]:
         """Every image an evaluation uses, which must not leak into training: RET val and test,
         the scene sets, the counting set."""

@@ -33,20 +33,28 @@ def to_tensor(image: Image.Image, mean: torch.Tensor, std: torch.Tensor) -> torc
     return (x - mean) / std
 
 
-def paper_augment(image: Image.Image, size: int, rng: random.Random,
-                  scale: tuple[float, float] = (0.6, 1.0)) -> Image.Image:
-    """The paper's augmentations: a random crop resized to the input size, a horizontal flip,
-    a rotation by 0, 90, 180 or 270 degrees (top-down images have no "up")."""
-    w, h = image.size
+CROP_SCALE = (0.6, 1.0)  # the share of the image's area a random crop keeps (the paper: unsaid)
+
+
+def crop_box(w: int, h: int, rng: random.Random,
+             scale: tuple[float, float] = CROP_SCALE) -> tuple[int, int, int, int]:
+    """The random crop of :func:`paper_augment`, ``(x, y, width, height)``: a share of the area
+    drawn from ``scale``, an aspect ratio from 3/4 to 4/3 (torchvision's RandomResizedCrop rule,
+    ten tries, else the whole image)."""
     for _ in range(10):
         area = w * h * rng.uniform(*scale)
         aspect = math.exp(rng.uniform(math.log(3 / 4), math.log(4 / 3)))
         cw, ch = int(round(math.sqrt(area * aspect))), int(round(math.sqrt(area / aspect)))
         if 0 < cw <= w and 0 < ch <= h:
-            x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
-            break
-    else:
-        cw, ch, x, y = w, h, 0, 0
+            return rng.randint(0, w - cw), rng.randint(0, h - ch), cw, ch
+    return 0, 0, w, h
+
+
+def paper_augment(image: Image.Image, size: int, rng: random.Random,
+                  scale: tuple[float, float] = CROP_SCALE) -> Image.Image:
+    """The paper's augmentations: a random crop resized to the input size, a horizontal flip,
+    a rotation by 0, 90, 180 or 270 degrees (top-down images have no "up")."""
+    x, y, cw, ch = crop_box(*image.size, rng, scale)
     out = image.crop((x, y, x + cw, y + ch)).resize((size, size), Image.Resampling.BICUBIC)
     if rng.random() < 0.5:
         out = out.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
@@ -250,3 +258,67 @@ class ShardDataset(torch.utils.data.Dataset):
         else:
             image = image.resize((self.size, self.size), Image.Resampling.BICUBIC)
         return to_tensor(image, self.mean, self.std), self.tokenizer([self.caption(i)])[0], i
+
+
+class AddedRowsDataset(torch.utils.data.Dataset):
+    """Batches of ``base`` with rows of ``added`` on top: each step's batch is ``batch_size`` rows
+    of ``base`` (its epochs, as if alone) and ``added_batch_size`` rows of ``added`` (its own
+    epochs, cycled for as long as the run goes). Notebook 06's exposure-matched control: the RET
+    rows exactly as the RET-only run sees them, DET and SEG rows added beside them.
+
+    An epoch is one pass over ``base``. Index ``k < len(base)`` is base row ``k``; larger ones
+    encode the added set's epoch and row, ``len(base) + epoch * len(added) + row``, so that an
+    added row's augmentation is drawn from (seed, its epoch, row), in any process and after a
+    resume."""
+
+    def __init__(self, base: ManifestDataset, added: ManifestDataset, added_batch_size: int):
+        if added_batch_size < 1:
+            raise ValueError(f"added_batch_size must be at least 1, got {added_batch_size}")
+        if len(added) < added_batch_size:
+            raise ValueError(f"{len(added)} added rows are fewer than one added batch of "
+                             f"{added_batch_size}")
+        self.base, self.added, self.added_batch_size = base, added, added_batch_size
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    def check_images(self, progress: bool = False) -> None:
+        """Both sets' images decoded once before training (see ManifestDataset)."""
+        self.base.check_images(progress)
+        self.added.check_images(progress)
+
+    def __getitem__(self, k: int):
+        if k < len(self.base):
+            self.base.epoch = self.epoch
+            return self.base[k]
+        epoch, row = divmod(k - len(self.base), len(self.added))
+        self.added.epoch = epoch
+        image, tokens, _ = self.added[row]
+        return image, tokens, k
+
+    def steps_per_epoch(self, batch_size: int, world: int = 1) -> int:
+        """Full global batches in one epoch of the base rows."""
+        return self.base.steps_per_epoch(batch_size, world)
+
+    def local_batches(self, epoch: int, batch_size: int, rank: int = 0,
+                      world: int = 1) -> list[list[int]]:
+        """Process ``rank``'s part of each global batch of ``epoch``: its base rows, then its
+        added rows (the added set's stream at the same global steps)."""
+        base = self.base.local_batches(epoch, batch_size, rank, world)
+        per_step = self.added_batch_size * world
+        added_per_epoch = len(self.added) // per_step
+        if added_per_epoch == 0:
+            raise ValueError(f"{len(self.added)} added rows are fewer than one global added "
+                             f"batch of {self.added_batch_size} x {world} processes")
+        n, out, epochs = len(self.base), [], {}
+        for position, rows in enumerate(base):
+            step = epoch * len(base) + position
+            added_epoch, at = divmod(step, added_per_epoch)
+            if added_epoch not in epochs:
+                epochs[added_epoch] = epoch_batches(len(self.added), per_step,
+                                                    self.added.seed + 1, added_epoch)
+            batch = epochs[added_epoch][at]
+            mine = batch[rank * self.added_batch_size:(rank + 1) * self.added_batch_size]
+            out.append(rows + [n + added_epoch * len(self.added) + j for j in mine])
+        return out

@@ -38,7 +38,7 @@ from tqdm.auto import tqdm
 from .config import TrainSpec
 from .models import create_model
 from .shards import content_digest
-from .train_data import ManifestDataset, ShardDataset
+from .train_data import AddedRowsDataset, ManifestDataset, ShardDataset
 
 PRECISIONS = ("fp32", "amp", "amp_bf16")
 LOG_COLUMNS = ("step", "epoch", "loss", "accuracy", "lr", "logit_scale", "images_per_s",
@@ -134,6 +134,14 @@ class TrainConfig:
     checkpoint_every: int = _arg(100, "steps between checkpoints")
     log_every: int = _arg(1, "steps between log rows")
     augment: bool = _arg(True, "the paper's augmentation (--no-augment: resize only)")
+    added_manifest: str | None = _arg(None, "a second manifest TSV whose rows are added to "
+                                      "every batch, added_batch_size of them on top of "
+                                      "batch_size rows of --manifest (notebook 06's "
+                                      "exposure-matched control)")
+    added_batch_size: int = _arg(0, "rows of --added-manifest per step and process")
+    snapshots: tuple[int, ...] = _arg((), "steps after which the weights are also kept, as "
+                                      "snapshot-STEP.pt (notebook 06's budget study)",
+                                      nargs="*")
     check_images: bool = _arg(True, "decode every image before the first step, naming bad "
                               "files (--no-check-images: skip that pass)")
     device: str = _arg("auto", "auto: cuda when present, else cpu")
@@ -154,13 +162,13 @@ def _dist() -> tuple[int, int, int]:
     return rank, world, int(os.environ.get("LOCAL_RANK", "0"))
 
 
-def _atomic_save(obj, path: Path) -> None:
+def _atomic_save(obj, path: Path, keep_previous: bool = True) -> None:
     """Write ``path`` so that a crash at any moment leaves a readable checkpoint: the new one is
     written beside it and renamed over it, and the one it replaces is kept as
     ``previous.pt`` (the fallback when ``latest.pt`` turns out unreadable)."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(obj, tmp)
-    if path.is_file():
+    if keep_previous and path.is_file():
         os.replace(path, path.with_name("previous.pt"))
     os.replace(tmp, path)
 
@@ -186,7 +194,7 @@ def _load_checkpoint(latest: Path) -> dict:
 
 
 RESUME_MUST_MATCH = ("model", "batch_size", "steps", "warmup", "lr", "weight_decay", "betas",
-                     "eps", "seed", "precision", "augment")
+                     "eps", "seed", "precision", "augment", "added_batch_size", "snapshots")
 
 
 def manifest_digest(path: str | Path) -> str:
@@ -194,6 +202,12 @@ def manifest_digest(path: str | Path) -> str:
     (:func:`~rsclip_utils.shards.content_digest`): a checkpoint records what it was trained on."""
     path = Path(path)
     return content_digest(path) if path.is_dir() else hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def data_digest(cfg: TrainConfig) -> str:
+    """What a run trains on: the manifest's digest, and the added manifest's after a "+"."""
+    digest = manifest_digest(cfg.manifest)
+    return digest + ("+" + manifest_digest(cfg.added_manifest) if cfg.added_manifest else "")
 
 
 def resume_differences(saved: dict, cfg: TrainConfig, digest: str) -> list[str]:
@@ -227,6 +241,16 @@ def check_config(cfg: TrainConfig) -> None:
         problems.append("checkpoint_every and log_every must be at least 1")
     if cfg.workers < 0:
         problems.append(f"workers must be 0 or more, got {cfg.workers}")
+    if bool(cfg.added_manifest) != (cfg.added_batch_size > 0):
+        problems.append("added_manifest and added_batch_size go together (a manifest and at "
+                        f"least one row per step), got {cfg.added_manifest!r} and "
+                        f"{cfg.added_batch_size}")
+    if cfg.added_manifest and Path(cfg.manifest).is_dir():
+        problems.append("added_manifest needs --manifest to be a manifest TSV, not shards")
+    wrong = [s for s in cfg.snapshots if not 1 <= s <= cfg.steps]
+    if wrong:
+        problems.append(f"snapshots must be steps between 1 and steps ({cfg.steps}), got "
+                        f"{wrong}")
     if problems:
         raise ValueError("training configuration: " + "; ".join(problems))
 
@@ -302,7 +326,7 @@ def train(cfg: TrainConfig) -> TrainResult:
     check_config(cfg)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    digest = manifest_digest(cfg.manifest)
+    digest = data_digest(cfg)
     latest = out / "latest.pt"
     ckpt = _load_checkpoint(latest) if cfg.resume and latest.is_file() else None
     if ckpt is not None:
@@ -325,9 +349,13 @@ def train(cfg: TrainConfig) -> TrainResult:
     else:
         data = ManifestDataset(cfg.manifest, size, mean, std, bundle.tokenizer, cfg.seed,
                                cfg.augment)
+        if cfg.added_manifest:
+            added = ManifestDataset(cfg.added_manifest, size, mean, std, bundle.tokenizer,
+                                    cfg.seed, cfg.augment)
+            data = AddedRowsDataset(data, added, cfg.added_batch_size)
     if cfg.check_images:
         data.check_images(progress=cfg.progress and rank == 0)
-    global_batch = cfg.batch_size * world
+    global_batch = (cfg.batch_size + cfg.added_batch_size) * world
     steps_per_epoch = data.steps_per_epoch(cfg.batch_size, world)
     if steps_per_epoch == 0:
         raise ValueError(f"{cfg.manifest}: {len(data)} samples are fewer than one batch of "
@@ -379,11 +407,11 @@ def train(cfg: TrainConfig) -> TrainResult:
     while step < stop:
         epoch, position = divmod(step, steps_per_epoch)
         data.epoch = epoch
+        # this epoch's batches from where the run is, none past the stop (none read in vain)
         local = data.local_batches(epoch, cfg.batch_size, rank, world)[position:]
+        local = local[:stop - step]
         loader = torch.utils.data.DataLoader(data, batch_sampler=local, num_workers=cfg.workers)
         for images, texts, _ in loader:
-            if step >= stop:
-                break
             start = time.perf_counter()
             lr = lr_at(step, cfg.steps, cfg.warmup, cfg.lr)
             for group in optimizer.param_groups:
@@ -407,6 +435,10 @@ def train(cfg: TrainConfig) -> TrainResult:
                                             f"{speed:.1f}", skipped])
             bar.update()
             bar.set_postfix(loss=f"{last_loss:.3f}")
+            if step in cfg.snapshots and rank == 0:  # the weights alone, kept
+                _atomic_save({"model": model.state_dict(), "step": step,
+                              "config": asdict(cfg), "manifest_sha256": digest},
+                             out / f"snapshot-{step:06d}.pt", keep_previous=False)
             if step % cfg.checkpoint_every == 0 or step == stop:
                 save()
     bar.close()
@@ -459,8 +491,9 @@ def build_parser(profile: str = "default") -> argparse.ArgumentParser:
             parser.add_argument(flag, *alias, action="store_true", **kw)
             continue
         kind = f.type.split(" |")[0]
-        if kind.startswith("tuple"):
-            kw.update(type=float, nargs=2)
+        if kind.startswith("tuple"):  # betas: two floats; snapshots: any number of steps
+            kw.update(type=int, nargs=meta["nargs"]) if "nargs" in meta else kw.update(
+                type=float, nargs=2)
         else:
             kw["type"] = _none if kind == "str" and "None" in f.type else types[kind]
         if meta.get("required"):
@@ -480,8 +513,9 @@ def main(argv: list[str] | None = None) -> int:
     profile = first.parse_known_args(argv)[0].profile
     a = vars(build_parser(profile).parse_args(argv))
     a.pop("profile")
-    if "betas" in a:
-        a["betas"] = tuple(a["betas"])
+    for key in ("betas", "snapshots"):
+        if key in a:
+            a[key] = tuple(a[key])
     result = train(TrainConfig(**a))
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"{result.steps} steps, last loss {result.last_loss:.4f}, "

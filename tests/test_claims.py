@@ -1,5 +1,8 @@
 """The paper's claims checked against a run: verdicts on hand-built numbers."""
 
+from helpers.ablation import rows_info
+
+from rsclip_utils.budget import summarise
 from rsclip_utils.claims import claims_table, paper_claims, reason
 
 
@@ -20,6 +23,23 @@ def verdicts(m):
     return {c.claim: c.verdict for c in paper_claims(m)}
 
 
+def study(values, seeds=(0, 1, 2), steps=(20, 40)):
+    """A two-budget study whose rows score ``values[row][budget index]`` = (mR, zero-shot) plus
+    a per-seed offset from ``values["spread"]`` (mR, zero-shot) times (seed - 1)."""
+    spread = values.get("spread", {})
+    scores = {}
+    for row in rows_info():
+        for seed in seeds:
+            for k, s in enumerate(steps):
+                mr, zs = values[row][k]
+                dm, dz = spread.get(row, (0.0, 0.0))
+                scores[(row, seed, s)] = {"val_mR": values["val"][k] if row == "RET" else 0.0,
+                                          "retrieval_mR": mr + dm * (seed - 1),
+                                          "zero_shot_top1": zs + dz * (seed - 1),
+                                          "counting_top1": None}
+    return summarise(scores, rows_info(), list(steps), [1, 2], list(seeds), batch_size=32)
+
+
 def test_single_run_claims_with_the_minimum_margin():
     v = verdicts(metrics())
     assert v["continual pretraining raises zero-shot accuracy over its start"] == "reproduced"
@@ -31,36 +51,70 @@ def test_single_run_claims_with_the_minimum_margin():
         "reproduced"
     assert v["starting from a general model beats training from scratch (zero-shot)"].startswith(
         "within noise")
+    base_claim = next(k for k in v if k.startswith("the general start"))
+    assert v[base_claim].startswith("not reproduced")  # base 40 vs scratch 56
     assert any(c.verdict.startswith("not measurable") for c in paper_claims(metrics()))
 
 
-def test_ablation_rows_use_their_seed_spread():
-    ab = {"RET": {"retrieval_mR_mean": 20.0, "retrieval_mR_std": 3.0,
-                  "zero_shot_top1_mean": 30.0, "zero_shot_top1_std": 0.5, "seeds": 3},
-          "RET + DET": {"retrieval_mR_mean": 25.0, "retrieval_mR_std": 1.0,
-                        "zero_shot_top1_mean": 32.0, "zero_shot_top1_std": 0.5, "seeds": 3},
-          "RET + DET + SEG": {"retrieval_mR_mean": 26.0, "retrieval_mR_std": 4.0,
-                              "zero_shot_top1_mean": 20.0, "zero_shot_top1_std": 0.5,
-                              "seeds": 3}}
-    v = verdicts(metrics(ab))
-    assert v["adding DET data to RET helps (retrieval)"].startswith("within noise")  # 5 < 2 x 3
-    assert v["adding DET data to RET helps (zero-shot)"] == "reproduced"  # 2 > max(1, 2 x 0.5)
-    assert v["adding SEG data to RET + DET helps (zero-shot)"].startswith("not reproduced")
-    # the single-run claims now borrow the full row's spread: 2 x 4 = 8 points
-    assert v["continual pretraining raises zero-shot accuracy over its start"] == "reproduced"
+def test_ablation_claims_at_the_saturation_budget_and_the_small_one():
+    # RET's validation mR: 30 -> 30.5, saturated at the second budget (40 steps)
+    ab = study({"val": [30, 30.5],
+                "RET": [(20, 30), (30, 30)],
+                "RET + DET": [(10, 31), (25, 32.5)],
+                "RET + DET + SEG": [(9, 31), (40, 20)],
+                "RET + DET + SEG, RET matched": [(20, 30), (36, 30)],
+                "spread": {"RET": (3.0, 0.0), "RET + DET + SEG": (4.0, 0.0)}})
+    assert ab["verdict_steps"] == 40 and ab["saturation"]["reached"]
+    claims = {c.claim: c for c in paper_claims(metrics(ab))}
+    sat = {k: c for k, c in claims.items() if k.endswith("at RET's saturation)")}
+    small = {k: c for k, c in claims.items() if k.endswith("at a small budget)")}
+    assert len(sat) == len(small) == 6
+    v = {k: c.verdict for k, c in claims.items()}
+    # RET 30 ± 3 -> RET + DET 25: a 5-point fall is within 2 x 3 = 6
+    assert v["adding DET data to RET helps (retrieval, at RET's saturation)"].startswith(
+        "within noise")
+    assert v["adding DET data to RET helps (zero-shot, at RET's saturation)"] == "reproduced"
+    assert v["adding SEG data to RET + DET helps (zero-shot, at RET's saturation)"].startswith(
+        "not reproduced")
+    # the control: 36 against 30 ± 3 -> 6 points, not above 2 x 3 = 6
+    control = ("adding DET and SEG data beside RET's own batches (RET's exposure held) helps "
+               "(retrieval, at RET's saturation)")
+    assert v[control].startswith("within noise")
+    assert claims[control].paper.startswith("- (a control")
+    assert v["adding DET data to RET helps (retrieval, at a small budget)"].startswith(
+        "not reproduced")  # 20 -> 10
+    assert "40 steps of 32" in claims[control].budget
+    assert "1.0 passes over RET" not in claims[control].budget  # 40 x 32 / 600 = 2.1
+    assert "2.1 passes over RET for RET + DET + SEG, RET matched" in claims[control].budget
+    # the single-run claims borrow the full row's spread at the verdict budget: 2 x 4 = 8
     assert v["starting from a general model beats training from scratch (retrieval)"] == \
         "reproduced"  # 20 points > 8
+    assert v["continual pretraining raises zero-shot accuracy over its start"] == "reproduced"
     header, rows = claims_table(metrics(ab))
-    assert header == ["claim", "paper", "here", "verdict"] and len(rows) == len(v)
+    assert header == ["claim", "paper", "here", "verdict", "budget"] and len(rows) == len(v)
 
 
-def test_reasons_only_for_claims_not_reproduced():
-    ab = {"RET": {"retrieval_mR_mean": 30.0, "retrieval_mR_std": 0.5,
-                  "zero_shot_top1_mean": 30.0, "zero_shot_top1_std": 0.5, "seeds": 3},
-          "RET + DET": {"retrieval_mR_mean": 20.0, "retrieval_mR_std": 0.5,
-                        "zero_shot_top1_mean": 40.0, "zero_shot_top1_std": 0.5, "seeds": 3}}
+def test_one_seed_gets_the_minimum_margin_and_says_so():
+    ab = study({"val": [30, 40], "RET": [(20, 30), (30, 30)], "RET + DET": [(21.5, 30),
+                                                                        (30.5, 30)],
+                "RET + DET + SEG": [(20, 30), (30, 30)],
+                "RET + DET + SEG, RET matched": [(20, 30), (30, 30)]}, seeds=(0,))
+    assert not ab["saturation"]["reached"]  # +10 points at the only doubling
+    claims = {c.claim: c for c in paper_claims(metrics(ab))}
+    c = claims["adding DET data to RET helps (retrieval, at the largest budget, RET not "
+               "saturated)"]
+    assert c.verdict.startswith("within noise") and "(1 seed)" in c.here  # 0.5 < 1
+    assert claims["adding DET data to RET helps (retrieval, at a small budget)"].verdict == \
+        "reproduced"  # 1.5 > 1
+
+
+def test_reasons_only_for_model_claims_not_reproduced():
+    ab = study({"val": [30, 30], "RET": [(30, 30), (30, 30)], "RET + DET": [(20, 40), (20, 40)],
+                "RET + DET + SEG": [(20, 40), (20, 40)],
+                "RET + DET + SEG, RET matched": [(20, 40), (20, 40)]})
     by_claim = {c.claim: reason(c) for c in paper_claims(metrics(ab))}
-    assert by_claim["adding DET data to RET helps (retrieval)"].startswith("The rows get")
-    assert by_claim["adding DET data to RET helps (zero-shot)"] is None  # reproduced
+    assert by_claim["adding DET data to RET helps (retrieval, at RET's saturation)"] is None
     assert by_claim["continual pretraining raises zero-shot accuracy over its start"] is None
+    assert by_claim["continual pretraining improves frozen features (k-NN)"].startswith(
+        "Continual")
     assert all(v is None for k, v in by_claim.items() if k.startswith("the absolute"))

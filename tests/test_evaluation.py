@@ -139,3 +139,25 @@ def test_eight_two_split_on_real_scene_folders(realdata):
         for label in {r.label for r in res}:
             recs = sorted((r for r in res if r.label == label), key=lambda r: r.image)
             assert [r.split for r in recs] == ["train", "test"]
+
+
+def test_zero_shot_alone_encodes_the_test_images_only_and_scores_the_same(smoke_embedded,
+                                                                          tmp_path):
+    """probes=False (the budget study's evaluation) skips the training images' features and
+    gives the same zero-shot numbers as the full evaluation."""
+    from rsclip_utils.evaluation import evaluate_all
+    from rsclip_utils.models import create_model
+
+    root, _ = smoke_embedded
+    scenes = list(ds.load_embedded(root)["cls"])
+    bundle = create_model("rsclip-tiny", "base")
+    full = evaluate_all(bundle, [], scenes, [], cache_dir=tmp_path / "a", model_key="m",
+                        shots=(), progress=False)
+    alone = evaluate_all(bundle, [], scenes, [], cache_dir=tmp_path / "b", model_key="m",
+                         shots=(), progress=False, probes=False)
+    assert alone["zero_shot"] == full["zero_shot"]
+    assert alone["zero_shot_ensemble"] == full["zero_shot_ensemble"]
+    assert "linear_probe" not in alone
+    rows = {len(np.load(f)) for f in (tmp_path / "b").glob("image-*.npy")}
+    n_test = sum(r.split == "test" for r in scenes)
+    assert rows == {n_test} and n_test < len(scenes)  # only the test images were encoded

@@ -2,8 +2,9 @@
 fast version and against an independent oracle: Suzuki-Abe and Moore tracing (01) against
 OpenCV, Mask-to-Box (02) against connected components, Box-to-Caption (03) against the package,
 p-Hash and the segment search (04) against imagehash and brute force, InfoNCE and one AMP step
-(05) against open_clip's ClipLoss and the training loop, recall@k (06) against hand-checked
-cases and the package. The notebooks' definitions are loaded without running the notebooks."""
+(05) against open_clip's ClipLoss and the training loop, recall@k and the budget study's
+saturation rule (06) against hand-checked cases and the package. The notebooks' definitions are
+loaded without running the notebooks."""
 
 import random
 
@@ -24,7 +25,7 @@ ALGORITHMS = {  # notebook -> the functions it writes out
     "03_box_to_caption": ("in_centre", "count_phrase", "group_phrase", "five_captions"),
     "04_phash_dedup": ("phash_by_hand", "segment_search"),
     "05_amp_infonce_training": ("infonce", "amp_step"),
-    "06_evaluation": ("recall_at_k", "retrieval_recalls"),
+    "06_evaluation": ("recall_at_k", "retrieval_recalls", "saturation_budget"),
 }
 
 
@@ -262,3 +263,18 @@ def test_notebook_06_retrieval_recalls_equal_the_packages(nb, images, per_image,
     theirs = ev.retrieval_metrics(sim, owner)
     assert ours.keys() == theirs.keys()
     assert all(abs(ours[k] - theirs[k]) < 1e-9 for k in ours)
+
+
+def test_notebook_06_saturation_rule_by_hand(nb):
+    rule = nb("06_evaluation").saturation_budget
+    assert rule([20, 30, 35, 35.5, 36]) == 3  # the third doubling adds half a point
+    assert rule([20, 30, 28, 40]) == 2  # a fall is no gain
+    assert rule([10, 12, 14]) == 2  # never saturated: the largest budget
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0, 100, allow_nan=False), min_size=1, max_size=8))
+def test_notebook_06_saturation_rule_equals_the_packages(nb, curve):
+    from rsclip_utils.budget import saturation
+
+    assert nb("06_evaluation").saturation_budget(curve) == saturation(curve)["index"]

@@ -68,8 +68,16 @@ def test_smoke_sequence_through_the_runner(tmp_path):
     assert "| paper: RemoteCLIP ViT-B-32" not in report
     assert "## The paper's claims, here" in report
     assert "not measurable offline" in report
-    assert "### Data ablation, Table V (mean ± std over seeds)" in report
+    assert "### Data ablation, Table V, as a budget study" in report
+    assert "### The start against the data it is continued on" in report
+    assert "### Counting, diagnosed" in report
+    assert "![ablation budget](figures/ablation_budget.png)" in report
     assert "![training curves](figures/training_curves.png)" in report
+    metrics = json.loads((out / "metrics.json").read_text())
+    ablation = metrics["ablation"]
+    assert ablation["study"] == "budget" and len(ablation["rows"]) == 4
+    assert ablation["verdict_steps"] in ablation["steps"]
+    assert any("at a small budget" in c["claim"] for c in metrics["claims"])
     page = (out / "report.html").read_text()
     assert page.count("<table>") >= 5 and page.count("data:image/png;base64,") >= 4
     # every stage output is stamped, and each stamp names the one its stage read
@@ -80,6 +88,11 @@ def test_smoke_sequence_through_the_runner(tmp_path):
     assert all(stamps.values()), [o for o, s in stamps.items() if not s]
     assert stamps["manifest_dedup.tsv"]["inputs"]["manifest"] == stamps["manifest.tsv"]["digest"]
     assert stamps["metrics.json"]["inputs"]["continual"] == stamps["train/latest.pt"]["digest"]
+    control = read_stamp(out / "ablation" / "RET_DET_SEG_RET_matched" / "seed0" / "latest.pt")
+    assert control["params"]["added_batch_size"] == control["params"]["batch_size"]
+    assert control["params"]["snapshots"] == ablation["steps"]
+    assert stamps["metrics.json"]["inputs"]["RET + DET + SEG, RET matched seed 0"] == \
+        control["digest"]
     # the stage chain alone, in another folder, builds what the notebooks built in sequence
     alone = Run(tmp_path / "alone", "smoke", 0, progress=False)
     assert read_stamp(alone.manifest_dedup()) == stamps["manifest_dedup.tsv"]

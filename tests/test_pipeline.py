@@ -145,3 +145,41 @@ def test_shards_are_a_stamped_stage_that_a_shard_profile_trains_from(run_dir, ca
     run.shards(shorter_side=48)
     assert "shorter_side" in capsys.readouterr().out
     assert read_index(folder)["spec"]["shorter_side"] == 48
+
+
+def test_ablation_runs_in_two_processes_equal_one_at_a_time_and_are_reused(tmp_path, capsys):
+    """The budget study's runs (notebook 06): the pool's snapshots are the weights one process
+    with one thread makes, the control's stamp names both subsets, and a second call reuses."""
+    import torch
+
+    from rsclip_utils.budget import ROWS
+
+    run = Run(tmp_path / "pooled", "smoke", 0, progress=False)
+    run.manifest_dedup()
+    embedded = read_stamp(tmp_path / "pooled" / "data" / "embedded" / "embedded.json")
+    capsys.readouterr()
+    jobs = [(ROWS[0], 0), (ROWS[3], 1)]  # RET with the run's seed, the control with another
+    pooled = run.ablation_runs(jobs, [2, 3], processes=2, threads=1)
+    built = capsys.readouterr().out
+    assert built.count("building") >= 2 and "RET_DET_SEG_RET_matched/seed1" in built
+    assert "rebuilding" not in built  # the workers read the run's stages, whatever their seed
+    assert read_stamp(tmp_path / "pooled" / "data" / "embedded" / "embedded.json") == embedded
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        alone = Run(tmp_path / "alone", "smoke", 0, progress=False)
+        single = {(row.label, seed): alone.ablation_run(row, seed, [2, 3]) for row, seed in jobs}
+    finally:
+        torch.set_num_threads(threads)
+    for key, kept in pooled.items():
+        assert sorted(kept) == [2, 3]
+        for s, path in kept.items():
+            a = torch.load(path, weights_only=True)["model"]
+            b = torch.load(single[key][s], weights_only=True)["model"]
+            assert all(torch.equal(a[k], b[k]) for k in a), (key, s)
+    control = read_stamp(pooled[(ROWS[3].label, 1)][3].parent / "latest.pt")
+    assert set(control["inputs"]) == {"manifest", "added"}
+    assert control["params"]["added_batch_size"] == control["params"]["batch_size"]
+    capsys.readouterr()
+    assert run.ablation_runs(jobs, [2, 3], processes=2, threads=1) == pooled  # reused
+    assert "building" not in capsys.readouterr().out

@@ -213,6 +213,10 @@ def test_count_set(loaded):
         m = by_path[rel(root, r.image)]
         assert (r.extra["count"], r.extra["category"]) == (m["count"], m["category"])
         assert 1 <= r.extra["count"] <= 10
+        # the ground truth keeps one box per counted object, inside the image
+        assert len(m["boxes"]) == m["count"]
+        assert all(0 <= b[0] <= b[2] < m["width"] and 0 <= b[1] <= b[3] < m["height"]
+                   for b in m["boxes"])
 
 
 def test_count_images_hold_exactly_the_count(smoke_embedded):

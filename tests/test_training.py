@@ -318,3 +318,74 @@ def test_two_processes_read_their_own_shards_under_torchrun(shards, tmp_path):
         capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert read_log(tmp_path / "two" / "train_log.csv")["step"] == [1, 2, 3]
+
+
+def test_a_snapshot_holds_the_weights_of_the_run_at_that_step(manifest, tmp_path):
+    """Kept weights (the budget study's) equal those of the same run stopped at that step."""
+    whole = train(cfg(manifest, tmp_path / "whole", snapshots=(5, 9)))
+    cut = train(cfg(manifest, tmp_path / "cut", stop_after=5))
+    kept = torch.load(tmp_path / "whole" / "snapshot-000005.pt", weights_only=True)
+    assert kept["step"] == 5 and (tmp_path / "whole" / "snapshot-000009.pt").is_file()
+    stopped = torch.load(cut.checkpoint, weights_only=True)["model"]
+    assert kept["model"].keys() == stopped.keys()
+    assert all(torch.equal(kept["model"][k], stopped[k]) for k in stopped)
+    assert whole.steps == 12 and sorted(p.name for p in (tmp_path / "whole").glob("snap*")) == [
+        "snapshot-000005.pt", "snapshot-000009.pt"]
+    model = create_model("rsclip-tiny", str(tmp_path / "whole" / "snapshot-000009.pt")).model
+    assert model is not None  # a snapshot loads as a model
+
+
+def _split_manifest(manifest, tmp_path):
+    """The smoke manifest's RET rows and its DOTA rows, as two manifests."""
+    from rsclip_utils.manifest import read_manifest, write_manifest_rows
+
+    rows = read_manifest(manifest)
+    ret = [r for r in rows if "dota" not in r.source]
+    dota = [r for r in rows if "dota" in r.source]
+    write_manifest_rows(tmp_path / "ret.tsv", [tuple(r) for r in ret])
+    write_manifest_rows(tmp_path / "dota.tsv", [tuple(r) for r in dota])
+    return tmp_path / "ret.tsv", tmp_path / "dota.tsv", len(ret), len(dota)
+
+
+def test_the_controls_batches_are_the_base_runs_batches_plus_added_rows(manifest, tmp_path):
+    from rsclip_utils.train_data import AddedRowsDataset, ManifestDataset
+
+    ret, dota, n_ret, n_dota = _split_manifest(manifest, tmp_path)
+    tok = open_clip.get_tokenizer("RN50")
+    base = ManifestDataset(ret, 64, (0.5,) * 3, (0.5,) * 3, tok, seed=3)
+    added = ManifestDataset(dota, 64, (0.5,) * 3, (0.5,) * 3, tok, seed=3)
+    mixed = AddedRowsDataset(base, added, 4)
+    assert mixed.steps_per_epoch(8) == base.steps_per_epoch(8)
+    seen_added = []
+    for epoch in range(6):  # long enough for the added rows to wrap around their own epochs
+        batches = mixed.local_batches(epoch, 8)
+        assert [b[:8] for b in batches] == base.local_batches(epoch, 8)  # RET as if alone
+        for b in batches:
+            assert len(b) == 12 and all(k >= n_ret for k in b[8:])
+            seen_added += [(k - n_ret) % n_dota for k in b[8:]]
+    # the added rows go round their own set: every row once per pass, none twice within one
+    per_pass = (n_dota // 4) * 4
+    first = seen_added[:per_pass]
+    assert len(set(first)) == per_pass
+    # an added row decodes to that row of the added set, with the added set's epoch encoded
+    k = mixed.local_batches(0, 8)[0][8]
+    image, tokens, index = mixed[k]
+    assert index == k and torch.equal(tokens, added.tokens[(k - n_ret) % n_dota])
+    # two processes of 4 + 4 take their shares of one process's 8 + 8, in rank order
+    r0, r1 = mixed.local_batches(1, 4, 0, 2), mixed.local_batches(1, 4, 1, 2)
+    whole = AddedRowsDataset(base, added, 8).local_batches(1, 8)
+    assert [a[:4] + b[:4] for a, b in zip(r0, r1)] == [w[:8] for w in whole]
+    assert [a[4:] + b[4:] for a, b in zip(r0, r1)] == [w[8:] for w in whole]
+
+
+def test_the_control_trains_and_refuses_a_half_setting(manifest, tmp_path):
+    ret, dota, _, _ = _split_manifest(manifest, tmp_path)
+    result = train(cfg(ret, tmp_path / "run", steps=4, batch_size=4, added_manifest=str(dota),
+                       added_batch_size=4))
+    assert result.steps == 4
+    saved = torch.load(result.checkpoint, weights_only=True)
+    assert "+" in saved["manifest_sha256"]  # both manifests' digests
+    with pytest.raises(ValueError, match="added_manifest and added_batch_size go together"):
+        train(cfg(ret, tmp_path / "bad", added_manifest=str(dota)))
+    with pytest.raises(ValueError, match="snapshots must be steps between 1 and steps"):
+        train(cfg(ret, tmp_path / "bad", snapshots=(0, 13)))

@@ -269,10 +269,13 @@ def web_sample(index: int, seed: int = 0) -> tuple[np.ndarray, str, dict]:
     return image, caption, truth
 
 
-def write_web_corpus(root: str | Path, n: int, seed: int = 0, progress: bool = True) -> Path:
+def write_web_corpus(root: str | Path, n: int, seed: int = 0, progress: bool = True,
+                     only: set[int] | None = None) -> Path:
     """Draw ``n`` web samples into ``root/images`` (JPEG) and write ``root/manifest.tsv``
     (:mod:`rsclip_utils.manifest`, source "web"), the manifest the training loop reads; returns
-    its path."""
+    its path. ``only``: draw and write just these images; the manifest still lists all ``n``
+    (the others captioned "not drawn", their files absent), so that a short run of the base
+    recipe draws the full run's batches and reads no other row."""
     from tqdm.auto import tqdm
 
     from ..manifest import ManifestRow, write_manifest_rows
@@ -281,12 +284,15 @@ def write_web_corpus(root: str | Path, n: int, seed: int = 0, progress: bool = T
     (root / "images").mkdir(parents=True, exist_ok=True)
     rows = []
     for i in tqdm(range(n), desc="web corpus", unit="img", disable=not progress):
+        path = root / "images" / f"{i:06d}.jpg"
+        if only is not None and i not in only:  # listed, neither drawn nor written
+            rows.append(ManifestRow(str(path.resolve()), "not drawn", "web", f"{i:06d}", "train"))
+            continue
         image, caption, _ = web_sample(i, seed)
-        path = root / "images" / f"{i:05d}.jpg"
         buf = io.BytesIO()
         Image.fromarray(image).save(buf, "JPEG", quality=90)
         path.write_bytes(buf.getvalue())
-        rows.append(ManifestRow(str(path.resolve()), caption, "web", f"{i:05d}", "train"))
+        rows.append(ManifestRow(str(path.resolve()), caption, "web", f"{i:06d}", "train"))
     manifest = root / "manifest.tsv"
     write_manifest_rows(manifest, rows)
     return manifest
