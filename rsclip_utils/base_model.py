@@ -2,7 +2,7 @@
 CLIP that continual pretraining starts from (RemoteCLIP continues OpenAI's weights, section
 III). Introduced in notebook 05.
 
-Building it takes several minutes on two cores, more than the default run can spend, so the
+Building it takes about two hours on two cores, far more than the default run can spend, so the
 result is shipped (``rsclip_utils/weights/rsclip-tiny-base.pt``, float16 weights, under 20 MB)
 and this command makes it again, bit for bit on the same machine:
 
@@ -39,7 +39,8 @@ class BaseRecipe:
     images and 20,000 steps of 64 (1.28M samples) about 160x the samples of its continual run
     (250 steps of 32). The first shipped base (10,000 images, 2,000 steps: 7x and 16x) was weaker
     on the RS scene sets than 250 steps from scratch, the reverse of the paper. Building this one
-    takes about 1.5 hours on two cores, which is why it is shipped."""
+    took 2 h 11 min on two cores (AMD EPYC, with other work beside it), which is why it is
+    shipped."""
 
     corpus_images: int = 100_000
     corpus_seed: int = 0

@@ -67,11 +67,11 @@ class TrainSpec:
     precision: str = "auto"  # amp on CUDA, fp32 on CPU
     workers: int = 0
     scratch_steps: int | None = None
-    # the budget study: 1 to 8 passes over RET's pairs (8 passes: four runs of about 150 steps,
-    # the control's at twice the batch), one seed: what the default's 15 minutes afford with a
-    # third to spare on a slower machine (16 passes took its notebooks from about 500 s to
-    # 592 s on an AMD EPYC); the long profile goes on to 64 passes, three seeds
-    ablation_passes: tuple[float, ...] = (1, 2, 4, 8)
+    # the budget study: 1 to 16 passes over RET's pairs (16 passes: four runs of about 300
+    # steps, the control's at twice the batch), one seed: the default run took 9 min 56 s with
+    # it on an AMD EPYC (11 min 41 s with the install); the long profile goes on to 64 passes,
+    # three seeds
+    ablation_passes: tuple[float, ...] = (1, 2, 4, 8, 16)
     ablation_seeds: int = 1
     # what notebook 05 trains on: the de-duplicated manifest row by row ("manifest"; small
     # images, small runs) or its decode-once shards ("shards", rsclip_utils.shards), whose images
@@ -172,7 +172,7 @@ PROFILES = {
         _DEFAULT_SYNTH,
         # 64 passes: the default run's RET-only validation mR still rose 2.1 points from 8 to
         # 16 passes (one seed, AMD EPYC), so the study doubles twice beyond it to reach
-        # saturation; the budget study is one cell of notebook 06
+        # saturation (47 min on an AMD EPYC); the budget study is one cell of notebook 06
         cell_timeout_s=3 * 3600,
         train=TrainSpec(ablation_passes=(1, 2, 4, 8, 16, 32, 64), ablation_seeds=3),
     ),
