@@ -20,7 +20,7 @@ reproduce: $(STAMP)
 	$(BIN)/python -m rsclip_utils.run --profile default --out runs/default
 	-$(BIN)/python -m rsclip_utils.readme_results runs/default --check
 
-# the data ablation's full budget study (three seeds, up to 64 passes over RET): about an hour
+# the data ablation's full budget study (three seeds, up to 64 passes over RET): 47 min here
 long: $(STAMP)
 	$(BIN)/python -m rsclip_utils.run --profile long --out runs/long
 	-$(BIN)/python -m rsclip_utils.readme_results runs/long --check

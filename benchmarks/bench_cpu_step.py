@@ -10,14 +10,15 @@ baseline measured in the same rounds:
 2. bfloat16 autocast (the loss in float32, as the loop does): native on CPUs with avx512_bf16
    or AMX, emulated elsewhere; the CPU's flags are printed;
 3. ``torch.compile`` of the model, float32 and bfloat16, with its compile time (paid once per
-   model: the default profile trains 17 models);
+   model: the default profile trains 7, the ablation's 4 runs of about 300 steps and 3 runs of
+   250);
 4. one thread instead of all;
 5. batch 16 and 64: the time per image against batch 32's (does the step have a fixed cost?);
 6. ``torch.set_flush_denormal(True)``;
 7. two runs at once, one process and one thread each (the ablation's runs are independent):
    their steps per second together against one run's with every thread.
 
-The default profile's choice is stated below the table with the numbers that decide it.
+The reading below the table gives the numbers that decide the default profile's choice.
 
     python benchmarks/bench_cpu_step.py
 """
@@ -25,11 +26,17 @@ The default profile's choice is stated below the table with the numbers that dec
 from __future__ import annotations
 
 import logging
+import os
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
-import torch
+# a cold compile every run: inductor's on-disk cache would otherwise hide the compile time
+# that a fresh machine (and each new process of the ablation) pays
+os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="bench_cpu_step_inductor_")
+
+import torch  # noqa: E402
 
 logging.getLogger().setLevel(logging.ERROR)
 
@@ -105,10 +112,14 @@ class Variant:
         return statistics.median(self.times)
 
 
-def _worker(steps: int, queue) -> None:
-    """One process, one thread: the baseline's step ``steps`` times; puts its seconds."""
+def _worker(steps: int, queue, barrier) -> None:
+    """One process, one thread: the baseline's step ``steps`` times, timed from the moment both
+    workers are ready (``barrier``), so that the two time the same window; puts its seconds."""
     torch.set_num_threads(1)
     v = Variant("worker", threads=1)
+    for _ in range(WARMUP):  # outside the window
+        v.step()
+    barrier.wait()
     start = time.perf_counter()
     for _ in range(steps):
         v.step()
@@ -120,8 +131,8 @@ def two_at_once(steps: int) -> float:
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(steps, queue)) for _ in range(2)]
+    queue, barrier = ctx.Queue(), ctx.Barrier(2)
+    procs = [ctx.Process(target=_worker, args=(steps, queue, barrier)) for _ in range(2)]
     for p in procs:
         p.start()
     seconds = [queue.get() for _ in procs]
@@ -169,7 +180,8 @@ def main() -> None:
           f"speed here; compiled bfloat16 at {base.per_step / comp.per_step:.2f}x, after "
           f"{comp.first:.0f} s of compiling and warming up, which {saved * 1000:.0f} ms saved per "
           f"step repays after {comp.first / saved if saved > 0 else float('inf'):.0f} steps of "
-          "one model (the default profile's runs are 19 to 300 steps, each a new model). The "
+          "one model (the default profile's runs are 250 to about 300 steps, each a new model). "
+          "The "
           "step's time grows with the batch: "
           f"{1000 * variants[5].per_step / 16:.2f} / {1000 * per_image:.2f} / "
           f"{1000 * variants[6].per_step / 64:.2f} ms per image at batch 16 / 32 / 64. Two "

@@ -32,7 +32,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .paper import paper_passes
+from .paper import (
+    PAPER_BATCH,
+    PAPER_IMAGES,
+    PAPER_PAIRS,
+    PAPER_RET_IMAGES,
+    PAPER_RET_PAIRS,
+    PAPER_STEPS,
+    paper_passes,
+)
 
 SATURATION_GAIN = 1.0  # points of validation mR a doubling of the budget must add (claims' margin)
 METRICS = ("val_mR", "retrieval_mR", "zero_shot_top1", "counting_top1")
@@ -79,10 +87,12 @@ def passes(steps: int, pairs_per_step: int, pairs: int) -> float:
     return steps * pairs_per_step / pairs
 
 
-def saturation(val_mR: Sequence[float], gain: float = SATURATION_GAIN) -> dict:
+def saturation(val_mR: Sequence[float], gain: float | None = None) -> dict:
     """The rule: the index of the first budget (after the first) whose validation mR is less than
-    ``gain`` points above the best of the budgets before it; ``reached`` False, and the last
-    index, when every doubling added at least ``gain``."""
+    ``gain`` points (default: :data:`SATURATION_GAIN` when called) above the best of the budgets
+    before it; ``reached`` False, and the last index, when every doubling added at least
+    ``gain``."""
+    gain = SATURATION_GAIN if gain is None else gain
     for k in range(1, len(val_mR)):
         if val_mR[k] - max(val_mR[:k]) < gain:
             return {"index": k, "reached": True}
@@ -95,6 +105,21 @@ def spread(values: Sequence[float]) -> dict:
     return {"mean": float(np.mean(values)),
             "std": float(np.std(values, ddof=1)) if len(values) > 1 else None,
             "values": values}
+
+
+def paper_rows() -> list[dict]:
+    """The paper's passes beside a run's rows, for the tables of notebook 06, the report and the
+    README: its run on all the data, and RET-3 alone at the same recipe (not a row the paper
+    trained; Table V does not give its rows' budget)."""
+    paper = paper_passes()
+    recipe = f"{PAPER_STEPS:,} steps of {PAPER_BATCH}"
+    return [{"label": f"the paper: all data, {recipe}", "images": PAPER_IMAGES,
+             "pairs": PAPER_PAIRS, "batch": PAPER_BATCH, "passes_over_data": paper["all"],
+             "passes_over_ret": paper["all"]},
+            {"label": f"the paper's recipe on RET-3 alone ({recipe}; not in Table V)",
+             "images": sum(PAPER_RET_IMAGES.values()), "pairs": PAPER_RET_PAIRS,
+             "batch": PAPER_BATCH, "passes_over_data": paper["RET"],
+             "passes_over_ret": paper["RET"]}]
 
 
 def format_spread(entry: dict | None) -> str:
@@ -125,12 +150,13 @@ def score(bundle, val_sets: dict, test_sets: dict, scene_sets: dict, count_recor
 
 
 def summarise(scores: dict, rows: dict, steps: Sequence[int], passes_over_ret: Sequence[float],
-              seeds: Sequence[int], batch_size: int) -> dict:
+              seeds: Sequence[int], batch_size: int, gain: float | None = None) -> dict:
     """The study as ``metrics.json`` keeps it. ``scores``: (row label, seed, steps) -> the dict
     of :func:`score`; ``rows``: label -> {"kinds", "matched", "pairs", "images", "ret_pairs",
     "added_batch_size"}. Adds, per row and budget, the passes over the row's data and over RET
-    and each metric's spread over seeds; the saturation of the RET-only row by the rule; and
-    the paper's passes."""
+    and each metric's spread over seeds; the saturation of the RET-only row by the rule (at
+    ``gain``, default :data:`SATURATION_GAIN` when called); and the paper's passes."""
+    gain = SATURATION_GAIN if gain is None else gain
     out_rows = {}
     for label, info in rows.items():
         per_step = batch_size + info.get("added_batch_size", 0)
@@ -148,13 +174,13 @@ def summarise(scores: dict, rows: dict, steps: Sequence[int], passes_over_ret: S
         out_rows[label] = {**info, "budgets": budgets}
     ret = out_rows[ROWS[0].label]["budgets"]
     val_curve = [ret[str(s)]["val_mR"]["mean"] for s in steps]
-    rule = saturation(val_curve)
+    rule = saturation(val_curve, gain)
     verdict = steps[rule["index"]]
     return {
         "study": "budget", "batch_size": batch_size, "seeds": list(seeds),
         "steps": list(steps), "passes_over_ret": list(passes_over_ret),
         "rows": out_rows,
-        "saturation": {"gain": SATURATION_GAIN, "reached": rule["reached"], "steps": verdict,
+        "saturation": {"gain": gain, "reached": rule["reached"], "steps": verdict,
                        "passes_over_ret": passes_over_ret[rule["index"]],
                        "val_mR": val_curve},
         "verdict_steps": verdict, "small_steps": steps[0],
@@ -162,10 +188,34 @@ def summarise(scores: dict, rows: dict, steps: Sequence[int], passes_over_ret: S
     }
 
 
+def budget_heads(ablation: dict) -> list[str]:
+    """Column heads of the per-budget tables: RET-only's passes over RET, then the steps."""
+    return [f"{p:g} ({s})" for p, s in zip(ablation["passes_over_ret"], ablation["steps"])]
+
+
+def metric_rows(ablation: dict, key: str) -> list[tuple]:
+    """Each row's ``key`` at every budget as :func:`format_spread` prints it (the per-metric
+    tables of notebook 06 and the README; heads: :func:`budget_heads`)."""
+    return [(label, *(format_spread(r["budgets"][str(s)].get(key)) for s in ablation["steps"]))
+            for label, r in ablation["rows"].items()]
+
+
+def passes_rows(ablation: dict) -> list[tuple]:
+    """(row, pairs, passes over RET, passes over its data) at the verdict budget, then the
+    paper's rows (:func:`paper_rows`), for notebook 06 and the README."""
+    verdict = str(ablation["verdict_steps"])
+    return ([(label, f"{r['pairs']:,}", f"{r['budgets'][verdict]['passes_over_ret']:.1f}",
+              f"{r['budgets'][verdict]['passes_over_data']:.1f}")
+             for label, r in ablation["rows"].items()]
+            + [(p["label"], f"{p['pairs']:,}", f"{p['passes_over_ret']:.0f}",
+                f"{p['passes_over_data']:.0f}") for p in paper_rows()])
+
+
 def at(ablation: dict, label: str, steps: int) -> dict:
     """One row's entry at one budget of a :func:`summarise` result."""
     return ablation["rows"][label]["budgets"][str(steps)]
 
 
-__all__ = ["ROWS", "SATURATION_GAIN", "AblationRow", "at", "budget_steps", "format_spread",
-           "passes", "saturation", "score", "spread", "summarise"]
+__all__ = ["ROWS", "SATURATION_GAIN", "AblationRow", "at", "budget_heads", "budget_steps",
+           "format_spread", "metric_rows", "paper_rows", "passes", "passes_rows", "saturation",
+           "score", "spread", "summarise"]

@@ -7,7 +7,8 @@ budget of the budget study, :mod:`rsclip_utils.budget`). With several seeds, the
 exceed twice the larger sample standard deviation of the two rows; single runs (the four models
 of notebook 06) borrow the spread of the ablation's full-data row at the budget where verdicts
 are read, measured in the same run; never a margin below one point. With one seed there is no
-spread: the margin is one point and the claim says "1 seed".
+spread: the margin is one point, and a difference under it is "within the 1-point margin (noise
+not measured)", never "within noise".
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from .budget import at, format_spread
-from .paper import PAPER_ABLATION, PAPER_PROBE, PAPER_ZERO_SHOT
+from .paper import PAPER_ABLATION, PAPER_PROBE, PAPER_ZERO_SHOT, paper_base_ratios
 
 # the ViT-B-32 towers ablation of Table V (retrieval average / zero-shot average)
 PAPER_TOWERS = {"from CLIP": (47.00, 64.52), "from scratch": (18.92, 30.93)}
@@ -43,6 +44,14 @@ COMPARISONS = (
 )
 
 
+def margin(a: dict, b: dict, key: str) -> tuple[float, bool]:
+    """The margin a difference of ``key`` between two budget entries must exceed, and whether
+    it rests on a measured spread: twice the larger sample std of the two (ddof=1), at least
+    :data:`MIN_MARGIN`; the minimum, unmeasured, with one seed."""
+    stds = [e[key]["std"] for e in (a, b) if e[key]["std"] is not None]
+    return max([MIN_MARGIN] + [2 * s for s in stds]), bool(stds)
+
+
 def ablation_claims(ablation: dict) -> list[Claim]:
     """The data ablation's claims (Table V's direction) at the budget where RET-only saturated
     by the rule and, separately, at the study's smallest budget."""
@@ -60,15 +69,13 @@ def ablation_claims(ablation: dict) -> list[Claim]:
             if row not in ablation["rows"] or prev not in ablation["rows"]:
                 continue
             p, r = at(ablation, prev, steps), at(ablation, row, steps)
-            ret_passes = r["passes_over_ret"]
-            budget = (f"{steps} steps of {ablation['batch_size']}: {ret_passes:.1f} passes over "
-                      f"RET for {row}, {p['passes_over_ret']:.1f} for {prev}")
+            budget = (f"{steps} steps of {_batch(ablation, row)}: {r['passes_over_ret']:.1f} "
+                      f"passes over RET for {row}, {p['passes_over_ret']:.1f} for {prev}")
             for key, i, label in (("retrieval_mR", 0, "retrieval"), ("zero_shot_top1", 1,
                                                                       "zero-shot")):
                 if key not in p or key not in r:  # no retrieval or no scene set in this run
                     continue
-                stds = [e[key]["std"] for e in (p, r) if e[key]["std"] is not None]
-                row_margin = max(MIN_MARGIN, 2 * max(stds)) if stds else MIN_MARGIN
+                row_margin, measured = margin(p, r, key)
                 paper = PAPER_ABLATION.get(row), PAPER_ABLATION.get(prev)
                 out.append(Claim(
                     f"{what} helps ({label}, {when})",
@@ -76,21 +83,45 @@ def ablation_claims(ablation: dict) -> list[Claim]:
                      if all(paper) else "- (a control; not in the paper)"),
                     f"{format_spread(p[key])} -> {format_spread(r[key])} "
                     f"({seeds} seed{'s' if seeds > 1 else ''})",
-                    _verdict(r[key]["mean"], p[key]["mean"], row_margin), budget))
+                    _verdict(r[key]["mean"], p[key]["mean"], row_margin, measured), budget))
     return out
 
 
-def _verdict(better: float, worse: float, margin: float) -> str:
+def _batch(ablation: dict, label: str) -> str:
+    """A row's pairs per step: the study's batch, and the pairs the control adds beside it."""
+    added = ablation["rows"][label].get("added_batch_size", 0)
+    return (f"{ablation['batch_size']} RET + {added} DET or SEG" if added
+            else str(ablation["batch_size"]))
+
+
+def _verdict(better: float, worse: float, margin: float, spread_measured: bool) -> str:
+    """Reproduced, the other way round, or under the margin: "within noise" only where a spread
+    over seeds was measured; otherwise the margin is the 1-point minimum and the verdict says
+    so."""
     if better - worse > margin:
         return "reproduced"
     if worse - better > margin:
         return "not reproduced (the other way round)"
-    return f"within noise (difference under {margin:.1f} points)"
+    if spread_measured:
+        return f"within noise (difference under {margin:.1f} points)"
+    return f"within the {margin:g}-point margin (1 seed: noise not measured)"
 
 
 def _models(metrics: dict, roles: dict) -> dict:
     return {role: metrics["models"][name] for role, name in roles.items()
             if name in metrics.get("models", {})}
+
+
+def model_margin(ablation: dict) -> tuple[float, bool]:
+    """The margin the single-run claims use, and whether it rests on a measured spread: twice the
+    larger sample std of the ablation's full-data row at the verdict budget (retrieval or
+    zero-shot), at least :data:`MIN_MARGIN`; the minimum, unmeasured, with one seed."""
+    full = {}
+    if ablation.get("study") == "budget" and "RET + DET + SEG" in ablation["rows"]:
+        full = at(ablation, "RET + DET + SEG", ablation["verdict_steps"])
+    stds = [full[k]["std"] for k in ("retrieval_mR", "zero_shot_top1")
+            if k in full and full[k]["std"] is not None]
+    return max([MIN_MARGIN] + [2 * s for s in stds]), bool(stds)
 
 
 def paper_claims(metrics: dict) -> list[Claim]:
@@ -99,13 +130,7 @@ def paper_claims(metrics: dict) -> list[Claim]:
     roles = metrics.get("roles", {})
     m = _models(metrics, roles)
     ablation = metrics.get("ablation") or {}
-    spread = 0.0
-    if ablation.get("study") == "budget":
-        full = (at(ablation, "RET + DET + SEG", ablation["verdict_steps"])
-                if "RET + DET + SEG" in ablation["rows"] else {})
-        spread = max([full[k]["std"] or 0.0 for k in ("retrieval_mR", "zero_shot_top1")
-                      if k in full] + [0.0])
-    margin = max(MIN_MARGIN, 2 * spread)
+    margin, measured = model_margin(ablation)
     out: list[Claim] = []
 
     def zs(role):
@@ -121,7 +146,7 @@ def paper_claims(metrics: dict) -> list[Claim]:
             f"ViT-B-32, 12 sets: CLIP {vit['CLIP']['ViT-B-32']} -> RemoteCLIP "
             f"{vit['RemoteCLIP']['ViT-B-32']} (Table III)",
             f"scene-set average: base {zs('base'):.1f} -> continual {zs('continual'):.1f}",
-            _verdict(zs("continual"), zs("base"), margin)))
+            _verdict(zs("continual"), zs("base"), margin, measured)))
         lp = {r: 100 * m[r]["scene_average"]["linear_probe"] for r in ("base", "continual")}
         kn = {r: 100 * m[r]["scene_average"]["knn"] for r in ("base", "continual")}
         clip, rc = PAPER_PROBE["CLIP ViT-B"], PAPER_PROBE["RemoteCLIP ViT-B"]
@@ -129,32 +154,33 @@ def paper_claims(metrics: dict) -> list[Claim]:
             "continual pretraining improves frozen features (linear probe)",
             f"ViT-B average: CLIP {clip[0]} -> RemoteCLIP {rc[0]} (Table IV)",
             f"base {lp['base']:.1f} -> continual {lp['continual']:.1f}",
-            _verdict(lp["continual"], lp["base"], margin)))
+            _verdict(lp["continual"], lp["base"], margin, measured)))
         out.append(Claim(
             "continual pretraining improves frozen features (k-NN)",
             f"ViT-B average: CLIP {clip[1]} -> RemoteCLIP {rc[1]} (Table IV)",
             f"base {kn['base']:.1f} -> continual {kn['continual']:.1f}",
-            _verdict(kn["continual"], kn["base"], margin)))
+            _verdict(kn["continual"], kn["base"], margin, measured)))
     if {"continual", "scratch"} <= set(m):
         a, b = PAPER_TOWERS["from CLIP"], PAPER_TOWERS["from scratch"]
         out.append(Claim(
             "starting from a general model beats training from scratch (retrieval)",
             f"ViT-B-32 retrieval average: from CLIP {a[0]} vs from scratch {b[0]} (Table V)",
             f"mR: continual {mr('continual'):.1f} vs scratch {mr('scratch'):.1f}",
-            _verdict(mr("continual"), mr("scratch"), margin)))
+            _verdict(mr("continual"), mr("scratch"), margin, measured)))
         out.append(Claim(
             "starting from a general model beats training from scratch (zero-shot)",
             f"ViT-B-32 zero-shot average: from CLIP {a[1]} vs from scratch {b[1]} (Table V)",
             f"continual {zs('continual'):.1f} vs scratch {zs('scratch'):.1f}",
-            _verdict(zs("continual"), zs("scratch"), margin)))
+            _verdict(zs("continual"), zs("scratch"), margin, measured)))
     if {"base", "scratch"} <= set(m):
         out.append(Claim(
             "the general start, before any remote-sensing training, beats the same model "
             "trained from scratch on the remote-sensing data (zero-shot)",
-            f"ViT-B-32: CLIP {PAPER_ZERO_SHOT['CLIP']['ViT-B-32']} (Table III) vs from scratch "
-            f"{PAPER_TOWERS['from scratch'][1]} (Table V)",
+            f"ViT-B-32: CLIP {PAPER_ZERO_SHOT['CLIP']['ViT-B-32']} (Table III's 12 sets) vs from "
+            f"scratch {PAPER_TOWERS['from scratch'][1]} (Table V's zero-shot average): two "
+            "tables, not one comparison; the direction only",
             f"base {zs('base'):.1f} vs scratch {zs('scratch'):.1f}",
-            _verdict(zs("base"), zs("scratch"), margin)))
+            _verdict(zs("base"), zs("scratch"), margin, measured)))
     out += ablation_claims(ablation)
     out.append(Claim(
         "the absolute numbers of Tables II-V on RSITMD, RSICD, UCM and the 12 scene sets",
@@ -165,23 +191,46 @@ def paper_claims(metrics: dict) -> list[Claim]:
 
 
 # Why a claim can fail on the embedded world: printed by notebook 06 beside each claim the run
-# does not reproduce (keys are the start of the claim's text)
+# does not reproduce (keys are the start of the claim's text). Fields in braces are filled from
+# the run's ``regime`` (section 8 of notebook 06) and the paper's ratios; a reason whose fields
+# the run lacks is not given.
 REASONS = {
     "continual": (
-        "Continual pretraining changes the base model for a few hundred steps only; on "
-        "frozen-feature protocols the base's features can already be as good on these scenes."),
+        "Continual pretraining changes the base model for {rs_samples_seen:,} samples only; "
+        "on frozen-feature protocols the base's features can already be as good on these "
+        "scenes."),
     "starting": (
         "From scratch the same recipe learns the embedded world's small vocabulary quickly; "
-        "the gap of the paper needs a start that knows far more than the target data."),
+        "the gap of the paper needs a start that knows far more than the target data: here the "
+        "start's corpus is {corpus_vs_images:,.0f}x the RS training images (the paper's CLIP: "
+        "{paper_corpus_vs_images:,.0f}x) and it saw {samples_seen:,.0f}x the samples of "
+        "continual pretraining (the paper: {paper_samples_seen:,.0f}x)."),
+    "the general start": (
+        "Zero-shot on top-down scenes needs the class words tied to top-down pictures: "
+        "{base_aerial_share:.0%} of the start's web-like corpus is aerial views, drawn by the "
+        "scene sets' renderer without their sensor, season, haze, scale and rotation nuisance, "
+        "and the start names its own held-out aerial views at "
+        "{base_web_aerial_zero_shot:.0%} (section 8 sets that beside the RS scene sets). "
+        "CLIP's corpus is {paper_corpus_vs_images:,.0f}x RemoteCLIP's images, against "
+        "{corpus_vs_images:,.0f}x here, and covers far more kinds of imagery."),
 }
 
 
-def reason(claim: Claim) -> str | None:
-    """Why the embedded world may not reproduce ``claim`` (None when it does, or for the claims
-    that cannot be measured offline)."""
+def reason(claim: Claim, regime: dict | None = None) -> str | None:
+    """Why the embedded world may not reproduce ``claim`` (None when it does, for the claims
+    that cannot be measured offline, and when ``regime`` lacks a number the reason quotes)."""
     if claim.verdict == "reproduced" or claim.verdict.startswith("not measurable"):
         return None
-    return next((text for key, text in REASONS.items() if claim.claim.startswith(key)), None)
+    text = next((text for key, text in REASONS.items() if claim.claim.startswith(key)), None)
+    if text is None:
+        return None
+    paper = paper_base_ratios()
+    fields = {**(regime or {}), "paper_corpus_vs_images": paper["corpus_vs_images"],
+              "paper_samples_seen": paper["samples_seen"]}
+    try:
+        return text.format(**fields)
+    except KeyError:
+        return None
 
 
 def claims_table(metrics: dict) -> tuple[list[str], list[tuple]]:

@@ -83,9 +83,10 @@ class TrainSpec:
         if self.data not in ("manifest", "shards"):
             raise ValueError(f"TrainSpec.data {self.data!r} is not 'manifest' or 'shards'")
         passes = list(self.ablation_passes)
-        if not passes or any(p <= 0 for p in passes) or passes != sorted(set(passes)):
-            raise ValueError(f"TrainSpec.ablation_passes {self.ablation_passes!r}: expected "
-                             "increasing positive numbers of passes over RET")
+        if len(passes) < 2 or any(p <= 0 for p in passes) or passes != sorted(set(passes)):
+            raise ValueError(f"TrainSpec.ablation_passes {self.ablation_passes!r}: expected at "
+                             "least two increasing positive numbers of passes over RET (the "
+                             "saturation rule compares budgets)")
         if self.ablation_seeds < 1:
             raise ValueError(f"TrainSpec.ablation_seeds must be at least 1, got "
                              f"{self.ablation_seeds}")

@@ -342,7 +342,7 @@ class Run:
         extra = {} if start == "continual" else {"pretrained": None}
         if not augment:
             extra["augment"] = False
-        if steps < spec.warmup:  # a run shorter than the warm-up: a tenth of it, as the ablation
+        if steps < spec.warmup:  # a run shorter than the warm-up: a tenth of it
             extra["warmup"] = max(1, steps // 10)
         if spec.data == "shards":
             data, inputs = self.shards(), {"shards": self._shards()["digest"]}
@@ -405,8 +405,8 @@ class Run:
         on a CPU: ``processes`` worker processes (default: two where there are at least two cores
         and no GPU; one, in this process, on a GPU), each with ``threads`` threads (default: an
         equal share of the cores), the longest runs first. On two cores two one-thread runs
-        make about 1.4x the steps per second of one two-thread run
-        (``benchmarks/bench_cpu_step.py``). Runs whose stamp matches are reused. Returns
+        make more steps per second than one two-thread run (1.3x to 1.45x in runs on an AMD EPYC,
+        ``benchmarks/RESULTS.md``). Runs whose stamp matches are reused. Returns
         ``{(row.label, seed): {steps: snapshot}}``; ``on_done(row, seed)`` is called as each
         finishes, and what each run printed is printed here."""
         import os

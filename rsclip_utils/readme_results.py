@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from .budget import format_spread
+from .budget import budget_heads, metric_rows, passes_rows
 from .config import get_profile
 
 START = "<!-- results: python -m rsclip_utils.readme_results runs/default -->"
@@ -54,9 +54,7 @@ def ablation_tables(metrics: dict) -> list[str]:
     if ab.get("study") != "budget":
         return []
     seeds, sat = len(ab["seeds"]), ab["saturation"]
-    verdict, budgets = ab["verdict_steps"], [str(s) for s in ab["steps"]]
     start = get_profile(metrics["profile"]).train.pretrained or "random init"
-    heads = [f"{p:g} ({s})" for p, s in zip(ab["passes_over_ret"], ab["steps"])]
     where = (f"RET-only saturated by the rule at {sat['passes_over_ret']:g} passes"
              if sat["reached"] else f"RET-only not saturated by {sat['passes_over_ret']:g} "
                                     "passes")
@@ -65,19 +63,10 @@ def ablation_tables(metrics: dict) -> list[str]:
                       ("zero_shot_top1", "zero-shot top-1 (scene average)")):
         lines += _table([f"data ablation (Table V), {what}, {seeds} seed"
                          f"{'s' if seeds > 1 else ''}, from the {start}; columns: budget, "
-                         f"RET-only's passes over RET (steps of {ab['batch_size']})", *heads],
-                        [(label, *(format_spread(r["budgets"][b].get(key)) for b in budgets))
-                         for label, r in ab["rows"].items()])
-    paper = ab["paper_passes"]
-    lines += _table([f"passes at {verdict} steps ({where})", "pairs", "over RET",
-                     "over its data"],
-                    [(label, f"{r['pairs']:,}",
-                      f"{r['budgets'][str(verdict)]['passes_over_ret']:.1f}",
-                      f"{r['budgets'][str(verdict)]['passes_over_data']:.1f}")
-                     for label, r in ab["rows"].items()]
-                    + [("paper, all data (108,215 steps of 256)", "828,725",
-                        f"{paper['all']:.0f} (RET-3 alone: {paper['RET']:.0f})",
-                        f"{paper['all']:.0f}")])
+                         f"RET-only's passes over RET (steps of {ab['batch_size']})",
+                         *budget_heads(ab)], metric_rows(ab, key))
+    lines += _table([f"passes at {ab['verdict_steps']} steps ({where})", "pairs", "over RET",
+                     "over its data"], passes_rows(ab))
     return lines
 
 

@@ -164,8 +164,8 @@ def _dist() -> tuple[int, int, int]:
 
 def _atomic_save(obj, path: Path, keep_previous: bool = True) -> None:
     """Write ``path`` so that a crash at any moment leaves a readable checkpoint: the new one is
-    written beside it and renamed over it, and the one it replaces is kept as
-    ``previous.pt`` (the fallback when ``latest.pt`` turns out unreadable)."""
+    written beside it and renamed over it; with ``keep_previous``, the one it replaces is kept
+    as ``previous.pt`` (the fallback when ``latest.pt`` turns out unreadable)."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(obj, tmp)
     if keep_previous and path.is_file():

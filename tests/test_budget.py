@@ -41,6 +41,25 @@ def test_saturation_rule_on_hand_made_curves():
     assert SATURATION_GAIN == 1.0
 
 
+def test_the_gain_is_read_when_the_rule_runs(monkeypatch):
+    """Exercise 5 of notebook 06 sets budget.SATURATION_GAIN; the rule and the summary read it
+    at call time, not at import."""
+    from helpers.ablation import rows_info
+
+    from rsclip_utils import budget
+
+    monkeypatch.setattr(budget, "SATURATION_GAIN", 0.4)
+    assert budget.saturation([20, 30, 35, 35.5, 36]) == {"index": 4, "reached": False}
+    assert budget.saturation([20, 30, 35, 35.5, 36], gain=1.0)["index"] == 3
+    scores = {(row, 0, s): {"val_mR": v if row == "RET" else 0.0, "retrieval_mR": 1.0,
+                            "zero_shot_top1": 1.0, "counting_top1": None}
+              for row in rows_info() for s, v in ((10, 20.0), (20, 30.0), (40, 30.5))}
+    ab = budget.summarise(scores, rows_info(), [10, 20, 40], [1, 2, 4], [0], batch_size=32)
+    assert ab["saturation"]["gain"] == 0.4 and ab["verdict_steps"] == 40
+    assert budget.summarise(scores, rows_info(), [10, 20, 40], [1, 2, 4], [0], batch_size=32,
+                            gain=1.0)["verdict_steps"] == 40  # 0.5 < 1: saturated at 40 too
+
+
 @given(st.lists(st.floats(0, 100), min_size=2, max_size=8))
 def test_saturation_matches_its_definition(curve):
     rule = saturation(curve)
@@ -97,3 +116,29 @@ def test_paper_passes_from_its_numbers():
     assert p["RET"] == pytest.approx(108_215 * 256 / (5 * (8_483 + 3_603 + 1_676)))
     assert 400 < p["RET"] < 405 and 33 < p["all"] < 34
     assert passes(10, 32, 640) == 0.5
+
+
+def test_a_study_needs_two_budgets_to_compare():
+    from rsclip_utils.config import TrainSpec
+
+    with pytest.raises(ValueError, match="at least two increasing"):
+        TrainSpec(ablation_passes=(4,))
+    with pytest.raises(ValueError, match="at least two increasing"):
+        TrainSpec(ablation_passes=(4, 2))
+
+
+def test_the_tables_rows_come_from_the_summary_and_the_paper():
+    from helpers.ablation import rows_info
+
+    from rsclip_utils import budget
+
+    scores = {(row, seed, s): {"val_mR": 10.0 * k, "retrieval_mR": 20.0 + seed,
+                               "zero_shot_top1": 30.0, "counting_top1": None}
+              for row in rows_info() for seed in (0, 1) for k, s in enumerate((19, 38))}
+    ab = budget.summarise(scores, rows_info(), [19, 38], [1, 2], [0, 1], batch_size=32)
+    assert budget.budget_heads(ab) == ["1 (19)", "2 (38)"]
+    rows = budget.metric_rows(ab, "retrieval_mR")
+    assert [r[0] for r in rows] == list(rows_info()) and rows[0][1:] == ("20.5 ± 0.7",) * 2
+    passes = budget.passes_rows(ab)
+    assert [r[0] for r in passes[:-2]] == list(rows_info())
+    assert passes[-2][2:] == ("33", "33") and passes[-1][2:] == ("403", "403")  # the paper's

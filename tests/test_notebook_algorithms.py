@@ -267,14 +267,17 @@ def test_notebook_06_retrieval_recalls_equal_the_packages(nb, images, per_image,
 
 def test_notebook_06_saturation_rule_by_hand(nb):
     rule = nb("06_evaluation").saturation_budget
-    assert rule([20, 30, 35, 35.5, 36]) == 3  # the third doubling adds half a point
-    assert rule([20, 30, 28, 40]) == 2  # a fall is no gain
-    assert rule([10, 12, 14]) == 2  # never saturated: the largest budget
+    assert rule([20, 30, 35, 35.5, 36], 1.0) == 3  # the third doubling adds half a point
+    assert rule([20, 30, 35, 35.5, 36], 0.4) == 4  # a 0.4 gain: never saturated, the largest
+    assert rule([20, 30, 28, 40], 1.0) == 2  # a fall is no gain
+    assert rule([10, 12, 14], 1.0) == 2  # never saturated: the largest budget
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.floats(0, 100, allow_nan=False), min_size=1, max_size=8))
 def test_notebook_06_saturation_rule_equals_the_packages(nb, curve):
-    from rsclip_utils.budget import saturation
+    from rsclip_utils.budget import SATURATION_GAIN, saturation
 
-    assert nb("06_evaluation").saturation_budget(curve) == saturation(curve)["index"]
+    for gain in (SATURATION_GAIN, 0.5):
+        assert nb("06_evaluation").saturation_budget(curve, gain) == \
+            saturation(curve, gain)["index"]
