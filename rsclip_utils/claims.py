@@ -172,15 +172,6 @@ def paper_claims(metrics: dict) -> list[Claim]:
             f"ViT-B-32 zero-shot average: from CLIP {a[1]} vs from scratch {b[1]} (Table V)",
             f"continual {zs('continual'):.1f} vs scratch {zs('scratch'):.1f}",
             _verdict(zs("continual"), zs("scratch"), margin, measured)))
-    if {"base", "scratch"} <= set(m):
-        out.append(Claim(
-            "the general start, before any remote-sensing training, beats the same model "
-            "trained from scratch on the remote-sensing data (zero-shot)",
-            f"ViT-B-32: CLIP {PAPER_ZERO_SHOT['CLIP']['ViT-B-32']} (Table III's 12 sets) vs from "
-            f"scratch {PAPER_TOWERS['from scratch'][1]} (Table V's zero-shot average): two "
-            "tables, not one comparison; the direction only",
-            f"base {zs('base'):.1f} vs scratch {zs('scratch'):.1f}",
-            _verdict(zs("base"), zs("scratch"), margin, measured)))
     out += ablation_claims(ablation)
     out.append(Claim(
         "the absolute numbers of Tables II-V on RSITMD, RSICD, UCM and the 12 scene sets",
@@ -191,7 +182,9 @@ def paper_claims(metrics: dict) -> list[Claim]:
 
 
 # Why a claim can fail on the embedded world: printed by notebook 06 beside each claim the run
-# does not reproduce (keys are the start of the claim's text). Fields in braces are filled from
+# does not reproduce (keys are the start of the claim's text). The start alone against from
+# scratch is no claim of the paper (its numbers are in two tables over different sets):
+# notebook 06, section 8, measures it without a verdict. Fields in braces are filled from
 # the run's ``regime`` (section 8 of notebook 06) and the paper's ratios; a reason whose fields
 # the run lacks is not given.
 REASONS = {
@@ -205,14 +198,6 @@ REASONS = {
         "start's corpus is {corpus_vs_images:,.0f}x the RS training images (the paper's CLIP: "
         "{paper_corpus_vs_images:,.0f}x) and it saw {samples_seen:,.0f}x the samples of "
         "continual pretraining (the paper: {paper_samples_seen:,.0f}x)."),
-    "the general start": (
-        "Zero-shot on top-down scenes needs the class words tied to top-down pictures: "
-        "{base_aerial_share:.0%} of the start's web-like corpus is aerial views, drawn by the "
-        "scene sets' renderer without their sensor, season, haze, scale and rotation nuisance, "
-        "and the start names its own held-out aerial views at "
-        "{base_web_aerial_zero_shot:.0%} (section 8 sets that beside the RS scene sets). "
-        "CLIP's corpus is {paper_corpus_vs_images:,.0f}x RemoteCLIP's images, against "
-        "{corpus_vs_images:,.0f}x here, and covers far more kinds of imagery."),
 }
 
 

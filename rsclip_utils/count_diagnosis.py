@@ -93,19 +93,29 @@ def count_probe(image_features: np.ndarray, counts: Sequence[int]) -> dict:
             "test": int((~train).sum())}
 
 
-def rewrite_similarity(variant_features: np.ndarray, image_features: np.ndarray) -> dict:
+def rewrite_similarity(variant_features: np.ndarray, image_features: np.ndarray,
+                       seed: int = 0) -> dict:
     """How far apart the text tower puts the ten rewrites of each caption (``variant_features``,
     (N, 10, D), normalised): their mean cosine similarity matrix, its mean off the diagonal, and
-    how much the image's similarity to its ten rewrites varies (mean of max - min), against how
-    much it varies over the other images' captions (the first rewrite of each, a change of the
-    whole caption rather than of its number)."""
-    sims = np.einsum("nid,njd->ij", variant_features, variant_features) / len(variant_features)
+    two ranges of an image's similarity (max - min, averaged over the images), each over ten
+    captions so that they compare: over its own ten rewrites (``rewrite_range``: a change of the
+    number only), and over the captions of ten other images drawn at random (``caption_range``,
+    the first rewrite of each: a change of the whole caption). Needs at least 11 captions."""
+    n, k = variant_features.shape[:2]
+    if n <= k:
+        raise ValueError(f"rewrite_similarity needs more than {k} captions to draw {k} other "
+                         f"images' captions from, got {n}")
+    sims = np.einsum("nid,njd->ij", variant_features, variant_features) / n
     off = sims[~np.eye(len(sims), dtype=bool)]
     to_image = np.einsum("nd,nkd->nk", image_features, variant_features)
     across = image_features @ variant_features[:, 0].T  # each image against every caption
+    rng = np.random.default_rng(seed)
+    others = np.array([rng.choice(np.delete(np.arange(n), i), k, replace=False)
+                       for i in range(n)])
+    drawn = np.take_along_axis(across, others, axis=1)
     return {"matrix": sims.tolist(), "off_diagonal_mean": float(off.mean()),
             "rewrite_range": float((to_image.max(1) - to_image.min(1)).mean()),
-            "caption_range": float((across.max(1) - across.min(1)).mean())}
+            "caption_range": float((drawn.max(1) - drawn.min(1)).mean())}
 
 
 __all__ = ["count_probe", "crop_keeps_counts", "input_sides", "number_word_counts",

@@ -263,8 +263,8 @@ def counting_blocks(metrics: dict) -> list[tuple]:
     if rows:
         out.append(("table", ["model", "count from frozen image features (linear probe top-1)",
                               "similarity between two rewrites",
-                              "image: spread over its 10 rewrites",
-                              "image: spread over all captions"], rows))
+                              "image: range over its 10 rewrites",
+                              "image: range over 10 other images' captions"], rows))
     if "no_augment_top1" in diag:
         out.append(("p", "Counting top-1 of the same continual run without augmentation: "
                          f"{_f(diag['no_augment_top1'], 100)} (a model that ignores the image: "

@@ -77,12 +77,25 @@ def test_count_probe_recovers_a_count_written_into_the_features():
 
 
 def test_rewrite_similarity_by_hand():
-    # two captions whose ten rewrites are identical vectors: similarity 1 everywhere, no spread
-    v = np.zeros((2, 10, 3))
-    v[0, :, 0] = 1
-    v[1, :, 1] = 1
-    img = np.array([[1.0, 0, 0], [0, 1.0, 0]])
+    # twelve captions whose ten rewrites are identical vectors (one axis each): similarity 1
+    # between rewrites, no range over them; an image is 1 to its own caption and 0 to the
+    # others', so ten other images' captions give it a range of 0
+    v = np.zeros((12, 10, 12))
+    for i in range(12):
+        v[i, :, i] = 1
+    img = np.eye(12)
     s = rewrite_similarity(v, img)
     assert s["off_diagonal_mean"] == pytest.approx(1.0) and s["rewrite_range"] == 0.0
-    assert s["caption_range"] == pytest.approx(1.0)  # each image: 1 to its caption, 0 to other
+    assert s["caption_range"] == 0.0  # the image's own caption is never among the ten drawn
     assert np.allclose(s["matrix"], np.ones((10, 10)))
+    # images equally similar to every caption but a varying one: range over ten others is 0.5
+    # only when the varying one is drawn; against brute force over the same draw
+    img2 = np.full((12, 12), 0.1)
+    img2[:, 5] = 0.6
+    s2 = rewrite_similarity(v, img2, seed=3)
+    rng = np.random.default_rng(3)
+    drawn = [rng.choice(np.delete(np.arange(12), i), 10, replace=False) for i in range(12)]
+    expect = np.mean([img2[i, d].max() - img2[i, d].min() for i, d in enumerate(drawn)])
+    assert s2["caption_range"] == pytest.approx(expect)
+    with pytest.raises(ValueError, match="more than 10 captions"):
+        rewrite_similarity(v[:10], img[:10, :12])
