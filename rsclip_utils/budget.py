@@ -82,6 +82,12 @@ def budget_steps(passes: Sequence[float], ret_pairs: int, batch_size: int) -> li
     return steps
 
 
+def pairs_per_step(batch_size: int, added: int = 0) -> str:
+    """A row's pairs per step as the tables print it: the study's batch, and for the control the
+    DET and SEG pairs it adds beside RET's batch."""
+    return f"{batch_size} RET + {added} DET or SEG" if added else str(batch_size)
+
+
 def passes(steps: int, pairs_per_step: int, pairs: int) -> float:
     """Passes over ``pairs`` pairs after ``steps`` steps of ``pairs_per_step`` of them."""
     return steps * pairs_per_step / pairs
@@ -217,5 +223,6 @@ def at(ablation: dict, label: str, steps: int) -> dict:
 
 
 __all__ = ["ROWS", "SATURATION_GAIN", "AblationRow", "at", "budget_heads", "budget_steps",
-           "format_spread", "metric_rows", "paper_rows", "passes", "passes_rows", "saturation",
+           "format_spread", "metric_rows", "pairs_per_step", "paper_rows", "passes", "passes_rows",
+           "saturation",
            "score", "spread", "summarise"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .budget import at, format_spread
+from .budget import at, format_spread, pairs_per_step
 from .paper import PAPER_ABLATION, PAPER_PROBE, PAPER_ZERO_SHOT, paper_base_ratios
 
 # the ViT-B-32 towers ablation of Table V (retrieval average / zero-shot average)
@@ -69,8 +69,10 @@ def ablation_claims(ablation: dict) -> list[Claim]:
             if row not in ablation["rows"] or prev not in ablation["rows"]:
                 continue
             p, r = at(ablation, prev, steps), at(ablation, row, steps)
-            budget = (f"{steps} steps of {_batch(ablation, row)}: {r['passes_over_ret']:.1f} "
-                      f"passes over RET for {row}, {p['passes_over_ret']:.1f} for {prev}")
+            per_step = pairs_per_step(ablation["batch_size"],
+                                      ablation["rows"][row].get("added_batch_size", 0))
+            budget = (f"{steps} steps of {per_step}: {r['passes_over_ret']:.1f} passes over RET "
+                      f"for {row}, {p['passes_over_ret']:.1f} for {prev}")
             for key, i, label in (("retrieval_mR", 0, "retrieval"), ("zero_shot_top1", 1,
                                                                       "zero-shot")):
                 if key not in p or key not in r:  # no retrieval or no scene set in this run
@@ -85,13 +87,6 @@ def ablation_claims(ablation: dict) -> list[Claim]:
                     f"({seeds} seed{'s' if seeds > 1 else ''})",
                     _verdict(r[key]["mean"], p[key]["mean"], row_margin, measured), budget))
     return out
-
-
-def _batch(ablation: dict, label: str) -> str:
-    """A row's pairs per step: the study's batch, and the pairs the control adds beside it."""
-    added = ablation["rows"][label].get("added_batch_size", 0)
-    return (f"{ablation['batch_size']} RET + {added} DET or SEG" if added
-            else str(ablation["batch_size"]))
 
 
 def _verdict(better: float, worse: float, margin: float, spread_measured: bool) -> str:
