@@ -8,16 +8,21 @@ compute them in batches with a progress bar and cache them per model and input l
   templates the normalised prompt embeddings of a class are averaged (CLIP's ensemble); top-1,
   top-5 and the mean of the per-class recalls.
 - Retrieval (Table II): R@1/5/10 in both directions with the "any correct in the top k" rule
-  (an image has several captions), and mean recall over the six numbers. Ties in a ranking are
-  broken by position (the lower index first), which makes every number deterministic.
+  (an image has several captions), and mean recall over the six numbers, under each published
+  protocol (:mod:`rsclip_utils.retrieval_protocols`; the paper's first).
+- Ties (two token-equal captions get one embedding) count by their exact expectation over random
+  orders of the tied items (:mod:`rsclip_utils.ranking`), never by position, in every protocol
+  below; the queries whose outcome depends on a tie are counted beside each metric.
 - Linear probe and few-shot (Fig. 9, Table IV): logistic regression on frozen features, the
   inverse regularisation strength chosen on a held-out part of the training set (the paper's
   SGD recipe is replaced by L-BFGS with a small search); few-shot draws k images per class,
-  several seeds, mean and standard deviation.
+  several seeds, mean and sample standard deviation (ddof=1); a shot count that reaches a
+  class's whole training split is flagged (it is then no longer a few-shot draw).
 - k-NN: k = 20 nearest training images by cosine similarity, votes weighted by
   exp(similarity / 0.07).
 - Counting (RemoteCount): each caption is rewritten with every number word one..ten; the most
   similar rewrite is the prediction; top-1..top-10 accuracy and a row-normalised confusion matrix.
+  Counts outside 1..10 and captions with no, two or compound numbers are refused, naming them.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from tqdm.auto import tqdm
 
 from . import paper
 from .images import open_rgb
+from .ranking import expected_hits, expected_top1_confusion, knn_expected_correct
+from .retrieval_protocols import KS, PROTOCOLS, protocol_metrics, recall_with_ties
 from .text import NUMBER_WORDS
 
 ZERO_SHOT_TEMPLATE = "a satellite photo of {}."
@@ -49,6 +56,19 @@ def class_name(folder: str) -> str:
     name = re.sub(r"^[a-z](?=[A-Z])", "", folder)  # RSSCN7's a..g prefix
     name = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).replace("_", " ").replace("-", " ").lower()
     return FOLDER_NAMES.get(name.replace(" ", ""), name)
+
+
+def class_names(folders: Sequence[str]) -> list[str]:
+    """:func:`class_name` of each folder, refused when two folders give one name (the prompts
+    would be the same, and the class listed later would lose every tie)."""
+    names = [class_name(f) for f in folders]
+    seen: dict[str, str] = {}
+    for folder, name in zip(folders, names):
+        if name in seen:
+            raise ValueError(f"classes {seen[name]!r} and {folder!r} both read as {name!r}: "
+                             "zero-shot needs one prompt per class; rename one folder")
+        seen[name] = folder
+    return names
 
 
 # --- features ------------------------------------------------------------------------------------
@@ -120,9 +140,10 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     return x / np.linalg.norm(x, axis=-1, keepdims=True).clip(1e-12)
 
 
-def _ranks(scores: np.ndarray) -> np.ndarray:
-    """Column indices of each row from highest score to lowest, ties by lower index first."""
-    return np.argsort(-scores, axis=1, kind="stable")
+def _onehot(labels: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros((len(labels), n), bool)
+    out[np.arange(len(labels)), labels] = True
+    return out
 
 
 # --- zero-shot -----------------------------------------------------------------------------------
@@ -139,14 +160,18 @@ def class_embeddings(model, tokenizer, class_names: Sequence[str],
 def zero_shot_scores(image_feats: np.ndarray, labels: Sequence[int],
                      class_feats: np.ndarray) -> dict[str, float]:
     """Top-1, top-5 and mean per-class recall of classifying images by their most similar
-    class embedding."""
+    class embedding (ties by expectation; ``tied_queries`` counts the images a tie decides)."""
     labels = np.asarray(labels)
-    order = _ranks(image_feats @ class_feats.T)
-    top1 = order[:, 0] == labels
-    top5 = (order[:, :5] == labels[:, None]).any(axis=1)
+    if len(labels) and not 0 <= labels.min() <= labels.max() < len(class_feats):
+        raise ValueError(f"labels range {labels.min()}..{labels.max()} for "
+                         f"{len(class_feats)} classes")
+    scores = image_feats @ class_feats.T
+    hits, tied = expected_hits(scores, _onehot(labels, len(class_feats)),
+                               (1, min(5, len(class_feats))))
+    top1, top5 = hits[1], hits[min(5, len(class_feats))]
     recalls = [top1[labels == c].mean() for c in np.unique(labels)]
     return {"top1": float(top1.mean()), "top5": float(top5.mean()),
-            "mean_per_class_recall": float(np.mean(recalls))}
+            "mean_per_class_recall": float(np.mean(recalls)), "tied_queries": int(tied.sum())}
 
 
 def zero_shot(model, tokenizer, images, labels: Sequence[int], class_names: Sequence[str],
@@ -163,30 +188,15 @@ def zero_shot(model, tokenizer, images, labels: Sequence[int], class_names: Sequ
 # --- retrieval -----------------------------------------------------------------------------------
 
 def retrieval_metrics(similarity: np.ndarray, image_index_of_text: Sequence[int],
-                      ks: Sequence[int] = (1, 5, 10)) -> dict[str, float]:
+                      ks: Sequence[int] = KS, captions: Sequence[str] | None = None,
+                      ) -> dict[str, float]:
     """Image-to-text and text-to-image recall at k (percent) and their mean ("mR").
 
     ``similarity`` is (images, texts); caption t belongs to image ``image_index_of_text[t]``.
-    An image counts as found at k when any of its captions is in its top k."""
-    sim = np.asarray(similarity)
-    owner = np.asarray(image_index_of_text)
-    if sim.shape[1] != len(owner):
-        raise ValueError(f"{sim.shape[1]} texts in the similarity matrix, {len(owner)} owners")
-    without = np.setdiff1d(np.arange(len(sim)), owner)
-    if len(without):
-        raise ValueError(f"images without any caption: {without[:10].tolist()}")
-    out = {}
-    i2t_order = _ranks(sim)            # per image: texts best first
-    owners_ranked = owner[i2t_order]   # the image each ranked text belongs to
-    hit_rank_i2t = np.argmax(owners_ranked == np.arange(len(sim))[:, None], axis=1)
-    t2i_order = _ranks(sim.T)          # per text: images best first
-    hit_rank_t2i = np.argmax(t2i_order == owner[:, None], axis=1)
-    for k in ks:
-        out[f"i2t_R@{k}"] = 100 * float(np.mean(hit_rank_i2t < k))
-    for k in ks:
-        out[f"t2i_R@{k}"] = 100 * float(np.mean(hit_rank_t2i < k))
-    out["mR"] = float(np.mean([out[f"{d}_R@{k}"] for d in ("i2t", "t2i") for k in ks]))
-    return out
+    An image counts as found at k when any of its captions is in its top k; a tie counts by its
+    expectation (``i2t_tied_queries``, ``t2i_tied_queries``: how many queries a tie decides).
+    An owner outside the images is refused, naming the caption (``captions``: their texts)."""
+    return recall_with_ties(similarity, list(image_index_of_text), ks, captions)
 
 
 # --- linear probe, few-shot, k-NN ---------------------------------------------------------------
@@ -220,10 +230,15 @@ def linear_probe(train_x: np.ndarray, train_y: Sequence[int], test_x: np.ndarray
 
 def few_shot(train_x: np.ndarray, train_y: Sequence[int], test_x: np.ndarray,
              test_y: Sequence[int], shots: Sequence[int] = (1, 4, 8, 16, 32),
-             seeds: Sequence[int] = (0, 1, 2)) -> dict[int, dict[str, float]]:
-    """Linear probes on k images per class (k in ``shots``, several seeds): mean and std of the
-    test accuracy. Shots larger than a class has are capped at what it has."""
+             seeds: Sequence[int] = (0, 1, 2)) -> dict[int, dict]:
+    """Linear probes on k images per class (k in ``shots``, several seeds): mean and sample
+    standard deviation (ddof=1; None with one seed) of the test accuracy. A class with no more
+    than k training images gives all it has: ``whole_split`` says when that happens for some
+    class (every seed then draws the same images of it), ``whole_classes`` for how many of the
+    ``classes``, ``smallest_class`` the smallest class's size."""
     train_y = np.asarray(train_y)
+    sizes = np.bincount(train_y)[np.unique(train_y)]
+    smallest = int(sizes.min())
     out = {}
     for k in shots:
         accs = []
@@ -234,58 +249,96 @@ def few_shot(train_x: np.ndarray, train_y: Sequence[int], test_x: np.ndarray,
             cs = (1.0, 10.0) if k >= 4 else (10.0,)
             accs.append(linear_probe(train_x[idx], train_y[idx], test_x, test_y, cs, seed)
                         ["accuracy"])
-        out[int(k)] = {"mean": float(np.mean(accs)), "std": float(np.std(accs))}
+        out[int(k)] = {"mean": float(np.mean(accs)),
+                       "std": float(np.std(accs, ddof=1)) if len(accs) > 1 else None,
+                       "whole_split": bool(k >= smallest), "smallest_class": smallest,
+                       "whole_classes": int((sizes <= k).sum()), "classes": len(sizes)}
     return out
 
 
 def knn_classify(train_x: np.ndarray, train_y: Sequence[int], test_x: np.ndarray,
                  k: int = 20, temperature: float = 0.07) -> np.ndarray:
     """Predicted labels: the k most similar training images vote with weight
-    exp(similarity / temperature)."""
+    exp(similarity / temperature) (a tie goes to the first; :func:`knn_accuracy` counts ties
+    by their expectation)."""
     train_y = np.asarray(train_y)
     sim = _normalise(np.asarray(test_x)) @ _normalise(np.asarray(train_x)).T
     k = min(k, sim.shape[1])
-    nearest = _ranks(sim)[:, :k]
+    nearest = np.argsort(-sim, axis=1, kind="stable")[:, :k]
     weights = np.exp(np.take_along_axis(sim, nearest, axis=1) / temperature)
     votes = np.zeros((len(sim), train_y.max() + 1))
     np.add.at(votes, (np.arange(len(sim))[:, None], train_y[nearest]), weights)
     return votes.argmax(axis=1)
 
 
+def knn_scores(train_x, train_y, test_x, test_y, k: int = 20,
+               temperature: float = 0.07) -> dict[str, float]:
+    """k-NN accuracy (k = 20, temperature 0.07, as the paper), a tie at the k-th neighbour or
+    in the vote counted by its expectation; ``tied_queries``: the test images a tie decides."""
+    sim = _normalise(np.asarray(test_x)) @ _normalise(np.asarray(train_x)).T
+    p, tied = knn_expected_correct(sim, np.asarray(train_y), np.asarray(test_y), k, temperature)
+    return {"accuracy": float(p.mean()), "tied_queries": int(tied.sum())}
+
+
 def knn_accuracy(train_x, train_y, test_x, test_y, k: int = 20,
                  temperature: float = 0.07) -> float:
-    """k-NN accuracy (k = 20, temperature 0.07, as the paper)."""
-    return float(np.mean(knn_classify(train_x, train_y, test_x, k, temperature)
-                         == np.asarray(test_y)))
+    """k-NN accuracy (ties by expectation), as :func:`knn_scores`."""
+    return knn_scores(train_x, train_y, test_x, test_y, k, temperature)["accuracy"]
 
 
 # --- counting ----------------------------------------------------------------------------------
 
 _NUMBER = re.compile(r"\b(" + "|".join(NUMBER_WORDS[1:]) + r")\b", re.IGNORECASE)
+# words that make a number word part of a larger number ("twenty-one", "one hundred") or are
+# numbers of their own that the rewrite cannot replace ("eleven", "12")
+_OTHER_NUMBER = re.compile(
+    r"\b(zero|eleven|twelve|\w+teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+    r"hundreds?|thousands?|dozens?|\d+)\b", re.IGNORECASE)
 
 
 def counting_variants(caption: str) -> list[str]:
     """The caption with its number word replaced by one, two, ..., ten (and the noun's number
-    agreement left as it is, as RemoteCount does)."""
-    if not _NUMBER.search(caption):
-        raise ValueError(f"no number word (one..ten) in {caption!r}")
+    agreement left as it is, as RemoteCount does). A caption must hold exactly one number, a
+    word one..ten: none, two ("three cars and two trucks"), a compound ("twenty-one") or another
+    number ("12 cars") is refused, naming the caption."""
+    words = _NUMBER.findall(caption)
+    other = _OTHER_NUMBER.findall(caption)
+    if other:
+        raise ValueError(f"{caption!r}: holds {other[0]!r}, a number the rewrite one..ten "
+                         "cannot replace (or part of a compound number)")
+    if len(words) != 1:
+        what = "no number word" if not words else f"{len(words)} number words {words}"
+        raise ValueError(f"{caption!r}: {what}; a counting caption holds exactly one of "
+                         "one..ten")
     return [_NUMBER.sub(NUMBER_WORDS[n], caption, count=1) for n in range(1, 11)]
 
 
-def counting_scores(image_feats: np.ndarray, variant_feats: np.ndarray,
-                    counts: Sequence[int]) -> dict:
-    """Top-1..top-10 accuracy and the row-normalised 10x10 confusion matrix of predicting the
-    count by the most similar rewritten caption. ``variant_feats`` is (N, 10, D), the rewrites
-    of each image's caption with one..ten."""
+def check_counts(counts: Sequence[int], names: Sequence[str] | None = None) -> np.ndarray:
+    """Counts as an array, refused (naming the record) outside 1..10, the range the rewrite
+    covers."""
     counts = np.asarray(counts)
+    bad = np.flatnonzero((counts < 1) | (counts > 10))
+    if len(bad):
+        i = int(bad[0])
+        name = names[i] if names is not None else f"record {i}"
+        raise ValueError(f"{name}: count {counts[i]} outside 1..10 ({len(bad)} such records); "
+                         "the counting protocol rewrites one..ten only")
+    return counts
+
+
+def counting_scores(image_feats: np.ndarray, variant_feats: np.ndarray,
+                    counts: Sequence[int], names: Sequence[str] | None = None) -> dict:
+    """Top-1..top-10 accuracy and the row-normalised 10x10 confusion matrix of predicting the
+    count by the most similar rewritten caption (ties by expectation; ``tied_queries``).
+    ``variant_feats`` is (N, 10, D), the rewrites of each image's caption with one..ten."""
+    counts = check_counts(counts, names)
     sims = np.einsum("nd,nkd->nk", image_feats, variant_feats)
-    order = _ranks(sims) + 1  # predicted counts, best first
-    topk = {f"top{k}": float(np.mean((order[:, :k] == counts[:, None]).any(axis=1)))
-            for k in range(1, 11)}
-    confusion = np.zeros((10, 10))
-    np.add.at(confusion, (counts - 1, order[:, 0] - 1), 1)
+    hits, tied = expected_hits(sims, _onehot(counts - 1, 10), range(1, 11))
+    topk = {f"top{k}": float(hits[k].mean()) for k in range(1, 11)}
+    confusion = expected_top1_confusion(sims, counts - 1, 10)
     rows = confusion.sum(axis=1, keepdims=True)
-    return {**topk, "confusion": (confusion / np.where(rows == 0, 1, rows)).tolist()}
+    return {**topk, "tied_queries": int(tied.sum()),
+            "confusion": (confusion / np.where(rows == 0, 1, rows)).tolist()}
 
 
 # --- all protocols on one model ------------------------------------------------------------------
@@ -308,17 +361,22 @@ def evaluate_all(bundle, ret_records, cls_records, count_records, device: str = 
     if ret_records:
         img = image_features(model, preprocess, [r.image for r in ret_records],
                              progress=progress, **kw)
-        captions = [c for r in ret_records for c in r.captions]
-        owner = [i for i, r in enumerate(ret_records) for _ in r.captions]
-        txt = text_features(model, tok, captions, **kw)
-        out["retrieval"] = retrieval_metrics(img @ txt.T, owner)
-        owners: dict[str, set] = {}
-        for c, i in zip(captions, owner):
-            owners.setdefault(c, set()).add(i)
-        # a caption shared by several test images has several correct images, which recall's
-        # one-owner rule cannot credit: counted, so that a set where it happens says so
-        out["retrieval"]["ambiguous_captions"] = sum(
-            1 for c in captions if len(owners[c]) > 1)
+        captions = [list(r.captions) for r in ret_records]
+
+        def encode(texts):
+            return text_features(model, tok, texts, **kw)
+
+        def tokenize(texts):
+            return np.asarray(tok(texts))
+
+        per = {key: protocol_metrics(img, captions, encode, tokenize, protocol)
+               for key, protocol in PROTOCOLS.items()}
+        out["retrieval_protocols"] = per
+        # the paper's protocol is the headline; a caption token-equal to another image's has
+        # several images that look right to the model, which one-owner recall cannot credit:
+        # counted, so that a set where it happens says so (ties decide those queries)
+        out["retrieval"] = {**per["remoteclip"],
+                            "ambiguous_captions": per["remoteclip"]["token_equal_across_images"]}
     if cls_records:
         names = sorted({r.label for r in cls_records})
         index = {n: i for i, n in enumerate(names)}
@@ -328,7 +386,7 @@ def evaluate_all(bundle, ret_records, cls_records, count_records, device: str = 
                                progress=progress, **kw)
         y = np.array([index[r.label] for r in cls_records])
         train = np.array([r.split == "train" for r in cls_records])
-        readable = [class_name(n) for n in names]
+        readable = class_names(names)
         out["zero_shot"] = zero_shot_scores(
             feats[~train], y[~train], class_embeddings(model, tok, readable, device=device))
         out["zero_shot_ensemble"] = zero_shot_scores(
@@ -339,18 +397,24 @@ def evaluate_all(bundle, ret_records, cls_records, count_records, device: str = 
             return _with_counting(out, model, preprocess, tok, count_records, progress, kw)
         out["linear_probe"] = linear_probe(feats[train], y[train], feats[~train], y[~train])
         out["few_shot"] = few_shot(feats[train], y[train], feats[~train], y[~train], shots, seeds)
-        out["knn"] = {"accuracy": knn_accuracy(feats[train], y[train], feats[~train],
-                                               y[~train])}
+        out["knn"] = knn_scores(feats[train], y[train], feats[~train], y[~train])
     return _with_counting(out, model, preprocess, tok, count_records, progress, kw)
 
 
 def _with_counting(out, model, preprocess, tok, count_records, progress, kw) -> dict:
-    if count_records:
+    if count_records:  # every record checked before any image is encoded
+        names = [r.image for r in count_records]
+        counts = check_counts([r.extra["count"] for r in count_records], names)
+        variants = []
+        for r in count_records:
+            try:
+                variants += counting_variants(r.captions[0])
+            except ValueError as e:
+                raise ValueError(f"{r.image}: {e}") from None
         img = image_features(model, preprocess, [r.image for r in count_records],
                              progress=progress, **kw)
-        variants = [v for r in count_records for v in counting_variants(r.captions[0])]
         txt = text_features(model, tok, variants, **kw).reshape(len(count_records), 10, -1)
-        out["counting"] = counting_scores(img, txt, [r.extra["count"] for r in count_records])
+        out["counting"] = counting_scores(img, txt, counts, names)
     return out
 
 
@@ -365,8 +429,10 @@ def evaluate_sets(bundle, ret_sets: dict, scene_sets: dict, count_records, devic
     kw = dict(device=device, cache_dir=cache_dir, model_key=model_key, shots=shots, seeds=seeds,
               progress=progress, probes=probes)
     out = evaluate_all(bundle, [], [], count_records, **kw)
-    out["retrieval"] = {name: evaluate_all(bundle, list(records), [], [], **kw)["retrieval"]
-                        for name, records in ret_sets.items()}
+    ret = {name: evaluate_all(bundle, list(records), [], [], **kw)
+           for name, records in ret_sets.items()}
+    out["retrieval"] = {name: m["retrieval"] for name, m in ret.items()}
+    out["retrieval_protocols"] = {name: m["retrieval_protocols"] for name, m in ret.items()}
     out["scenes"] = {name: evaluate_all(bundle, [], list(records), [], **kw)
                      for name, records in scene_sets.items()}
     if out["retrieval"]:

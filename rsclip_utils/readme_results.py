@@ -78,11 +78,19 @@ def results_block(metrics: dict, retrieval_sizes: dict[str, tuple[int, int]]) ->
     lines = []
     for name, (n_images, n_captions) in retrieval_sizes.items():
         shared = first["retrieval"][name].get("ambiguous_captions", 0)
-        owner = "each caption one image's" if not shared else f"{shared} captions of several images"
-        lines += _table([f"retrieval ({name} test: {n_images} images, {n_captions} captions, "
-                         f"{owner})", "I2T R@1", "R@5", "R@10", "T2I R@1", "R@5", "R@10", "mR"],
+        owner = ("each caption one image's, as the tokenizer sees them" if not shared else
+                 f"{shared} captions token-equal to another image's")
+        lines += _table([f"retrieval, the paper's protocol ({name} test: {n_images} images, "
+                         f"{n_captions} captions, {owner})", "I2T R@1", "R@5", "R@10",
+                         "T2I R@1", "R@5", "R@10", "mR"],
                         [(m, *(f"{v['retrieval'][name][k]:.1f}" for k in RET_KEYS))
                          for m, v in models.items()])
+        protocols = metrics.get("retrieval_protocols", {})
+        if protocols and "retrieval_protocols" in first:
+            lines += _table([f"retrieval mR ({name}) under each published protocol",
+                             *(p["name"] for p in protocols.values())],
+                            [(m, *(f"{v['retrieval_protocols'][name][k]['mR']:.1f}"
+                                   for k in protocols)) for m, v in models.items()])
     sets = list(first["scenes"])
     names = [SCENE_NAMES.get(s, s) for s in sets]
     classes = [round(1 / first["scenes"][s]["zero_shot"]["chance"]) for s in sets]

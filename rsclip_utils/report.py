@@ -130,8 +130,11 @@ def metrics_blocks(metrics: dict) -> list[tuple]:
             rows.append((f"paper: RemoteCLIP {arch} (Table II)", *[""] * 6,
                          f"{paper_mr[set_name]:.2f}"))
         out += [("h3", f"Retrieval, Table II ({set_name} test split)"),
+                ("p", "The paper's protocol (RemoteCLIP's retrieval.py: per-image caption "
+                      "lists, any hit); a tie counts by its exact expectation."),
                 ("table", ["model", "I2T R@1", "R@5", "R@10", "T2I R@1", "R@5", "R@10", "mR"],
                  rows)]
+        out += protocol_blocks(metrics, set_name)
     sets = list(next(iter(models.values())).get("scenes", {}))
     if sets:
         zs = [(name, *(_f(m["scenes"][s]["zero_shot"]["top1"], 100) for s in sets),
@@ -155,11 +158,11 @@ def metrics_blocks(metrics: dict) -> list[tuple]:
         out += [("h3", "Linear probe, k-NN and few-shot, Table IV and Fig. 9"),
                 ("table", ["model", "scene set", "linear probe", "k-NN (k=20)", "1-shot",
                            "16-shot"], probe)]
-    count = [(n, *(_f(m["counting"][f"top{k}"], 100) for k in (1, 2, 3, 5)))
+    count = [(n, *(_f(m["counting"][f"top{k}"], 100) for k in range(1, 11)))
              for n, m in models.items() if "counting" in m]
     if count:
-        out += [("h3", "Counting (RemoteCount protocol; chance 10 % top-1)"),
-                ("table", ["model", "top-1", "top-2", "top-3", "top-5"], count)]
+        out += [("h3", "Counting (RemoteCount protocol; chance k x 10 % at top-k)"),
+                ("table", ["model", *(f"top-{k}" for k in range(1, 11))], count)]
     out += ablation_blocks(metrics)
     out += regime_blocks(metrics)
     out += counting_blocks(metrics)
@@ -171,6 +174,35 @@ def metrics_blocks(metrics: dict) -> list[tuple]:
                       "seeds and at least one point (one point with one seed); the last "
                       "column says at which budget an ablation claim was judged."),
                 ("table", header, [tuple(c[h] for h in header) for c in metrics["claims"]])]
+    return out
+
+
+def protocol_blocks(metrics: dict, set_name: str) -> list[tuple]:
+    """Every model under each published retrieval protocol on one set, and (once, with the
+    first set) the model-free ceilings of the real caption sets, from notebook 06."""
+    names = metrics.get("retrieval_protocols", {})
+    models = metrics.get("models", {})
+    rows = [(model, names[key]["name"], _f(r["mR"]), _f(r["i2t_R@1"]), _f(r["t2i_R@1"]),
+             r["text_queries"], r["i2t_tied_queries"] + r["t2i_tied_queries"])
+            for model, m in models.items()
+            for key, r in m.get("retrieval_protocols", {}).get(set_name, {}).items()
+            if key in names]
+    if not rows:
+        return []
+    out = [("h3", f"Retrieval under each published protocol ({set_name})"),
+           ("table", ["model", "protocol", "mR", "I2T R@1", "T2I R@1", "text queries",
+                      "queries a tie decides"], rows)]
+    ceilings = metrics.get("protocol_ceilings") or {}
+    if ceilings and set_name == next(iter(next(iter(models.values()))["retrieval"])):
+        out += [("h3", "Real test captions: the best any model can score under each protocol"),
+                ("p", "A perfect model scores 1 for every caption whose tokens an image holds; "
+                      "captions shared by several images still tie. Model-free, from the "
+                      "AMFMN caption files."),
+                ("table", ["test split", "protocol", "text queries",
+                           "captions token-equal to another image's", "best possible mR"],
+                 [(name.upper(), names[key]["name"], c["text_queries"],
+                   c["token_equal_across_images"], _f(c["mR"]))
+                  for name, per in ceilings.items() for key, c in per.items() if key in names])]
     return out
 
 

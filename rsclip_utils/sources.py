@@ -22,8 +22,10 @@ from .stamps import make_stamp, read_stamp, write_stamp
 class RunSources:
     """What a run trains and evaluates on, by kind: human-caption sets (``ret``, all splits),
     detection sets (``det``), segmentation sets (``seg``), scene-class sets (``scenes``) and a
-    counting set. Embedded data in the smoke and default profiles, the registered real datasets
-    under ``DATA_ROOT`` in the paper profile; ``absent`` lists registered datasets not there."""
+    counting set (``count``: the embedded COUNT set, or in the paper profile the RemoteCount-like
+    set built from DOTA val; None when DOTA val is not there). Embedded data in the smoke and
+    default profiles, the registered real datasets under ``DATA_ROOT`` in the paper profile;
+    ``absent`` lists registered datasets not there."""
 
     ret: dict[str, ReadResult]
     det: dict[str, ReadResult]
@@ -118,9 +120,10 @@ def _cached(run_dir: Path, entry, data_root: Path, context: dict) -> tuple[ReadR
 def paper_sources(run_dir: Path, data_root: str | Path, context: dict,
                   registry=None) -> RunSources:
     """Every complete registered dataset under ``data_root``, read by its loader (cached in
-    ``RUN_DIR/sources/``). Datasets that are not there are listed in ``absent``; one that is
-    there but incomplete, or a missing RET-3 set, raises naming what is wrong. ``context``:
-    the run's profile, seed and data root, for the stamps."""
+    ``RUN_DIR/sources/``); the COUNT entry (built from DOTA val) fills ``count``. Datasets that
+    are not there are listed in ``absent``; one that is there but incomplete, or a missing RET-3
+    set, raises naming what is wrong. ``context``: the run's profile, seed and data root, for the
+    stamps."""
     from .catalog import load_registry, paper_data_status
 
     registry = registry or load_registry()
@@ -133,7 +136,10 @@ def paper_sources(run_dir: Path, data_root: str | Path, context: dict,
             out.absent.append(key)
         elif status.state == "complete" and not problems:
             result, out.stamps[key] = _cached(run_dir, registry[key], data_root, context)
-            target[registry[key].kind][key] = result
+            if registry[key].kind == "COUNT":  # the registry holds at most one
+                out.count = result
+            else:
+                target[registry[key].kind][key] = result
     if problems:
         raise FileNotFoundError("the paper profile's data is not ready:\n  "
                                 + "\n  ".join(problems))

@@ -7,6 +7,7 @@ evaluation (06) use them too.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 NUMBER_WORDS = [
     "zero",
@@ -50,3 +51,18 @@ def with_article(noun: str) -> str:
     """``a ship``, ``an airplane``, ``an expressway service area``, ``a T-junction``."""
     vowel = noun[0].lower() in "aeiou" and not noun.lower().startswith(("uni", "use", "eu"))
     return ("an " if vowel else "a ") + noun
+
+
+@lru_cache(maxsize=1)
+def _simple_tokenizer():
+    from open_clip.tokenizer import SimpleTokenizer
+
+    return SimpleTokenizer()
+
+
+def model_tokens(caption: str) -> tuple[int, ...]:
+    """The token ids open_clip's CLIP tokenizer gives a caption (before padding and truncation):
+    what the model sees. It lower-cases and normalises spacing, so ``"A field."`` and
+    ``"a field ."`` are one caption to the model. Introduced in notebook 00 (the RET test split's
+    captions are distinct by this key); notebook 06 counts token-equal captions."""
+    return tuple(_simple_tokenizer().encode(caption))

@@ -258,11 +258,21 @@ def test_notebook_06_retrieval_recalls_equal_the_packages(nb, images, per_image,
     owner = np.repeat(np.arange(images), per_image)
     sim = rng.normal(size=(images, len(owner)))
     if seed % 3 == 0:
-        sim = np.round(sim, 1)  # ties: both break them by the lower index
+        sim = np.round(sim, 1)  # ties: both count them by their expectation
     ours = defs.retrieval_recalls(sim, owner)
     theirs = ev.retrieval_metrics(sim, owner)
-    assert ours.keys() == theirs.keys()
+    assert set(ours) == set(theirs) - {"i2t_tied_queries", "t2i_tied_queries"}
     assert all(abs(ours[k] - theirs[k]) < 1e-9 for k in ours)
+
+
+def test_notebook_06_recall_counts_a_tie_by_its_expectation(nb):
+    defs = nb("06_evaluation")
+    # image 0's own caption ties with image 1's: found first half the time
+    sim = np.array([[0.5, 0.5], [0.1, 0.9]])
+    assert defs.recall_at_k(sim, [0, 1], 1) == (75.0, 100.0)
+    # three tied captions, one own: C(2,2)/C(3,2) = 1/3 of the orders miss at 2
+    assert defs.hit_probability(np.array([0.7, 0.7, 0.7]), np.array([True, False, False]),
+                                2) == pytest.approx(2 / 3)
 
 
 def test_notebook_06_saturation_rule_by_hand(nb):

@@ -41,7 +41,7 @@ def test_paper_profile_stops_at_once_offline_without_gpu_or_data(tmp_path):
 def test_preflight_with_the_data_present_lists_only_gpu_and_weights(standin):
     statuses = {s.key: s.state for s in check_all(load_registry(), standin)}
     assert {k for k, v in statuses.items() if v == "complete"} == {
-        "RSICD", "RSITMD", "UCM", "DOTA", "LoveDA", "AID"}
+        "RSICD", "RSITMD", "UCM", "DOTA", "LoveDA", "AID", "RemoteCount"}  # built from DOTA val
     problems = paper_preflight(standin, cuda=False)
     assert problems[0].startswith("no CUDA GPU")
     assert not any("RSICD" in p or "incomplete" in p for p in problems)

@@ -19,7 +19,12 @@ def test_the_paper_data_path_runs_to_the_deduplicated_manifest(standin, tmp_path
     sources = run.sources()
     assert sources.kinds() == {"RET": ["RSICD", "RSITMD", "UCM"], "DET": ["DOTA"],
                                "SEG": ["LoveDA"]}
-    assert list(sources.scenes) == ["AID"] and sources.count is None
+    assert list(sources.scenes) == ["AID"]
+    # the counting set, built from DOTA val: one plane each (the difficult small vehicle is not
+    # counted), written beside the data as RemoteCount/counts.tsv
+    assert [(Path(r.image).name, r.extra["count"], r.captions[0]) for r in sources.count] == [
+        (f"Pval{i}.png", 1, "there is one airplane in the picture .") for i in range(2)]
+    assert (standin / "RemoteCount" / "counts.tsv").is_file()
     assert "DIOR" in sources.absent and "RSICD" not in sources.absent
     assert (run_dir / "sources" / "DOTA.jsonl").is_file()  # read once, cached for later notebooks
     assert {len(v) for v in sources.retrieval_sets().values()} == {1}
@@ -38,6 +43,9 @@ def test_the_paper_data_path_runs_to_the_deduplicated_manifest(standin, tmp_path
     assert any("airplane" in t for t in dota)  # DOTA's "plane", in the caption vocabulary
     report = json.loads((run_dir / "dedup_report.json").read_text())
     assert report["evaluation"]["RSICD test"]["with_copies_in_training"] == 1
+    # DOTA's val images are training images too: those the counting set uses are removed
+    assert report["evaluation"]["COUNT"]["with_copies_in_training"] == 2
+    assert "Pval0.png" not in images and "Pval1.png" not in images
 
 
 def test_without_a_data_root_the_paper_sources_say_so(tmp_path):

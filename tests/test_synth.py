@@ -8,6 +8,7 @@ from pathlib import Path
 
 import imagehash
 import numpy as np
+import open_clip
 import pytest
 from PIL import Image
 from scipy import ndimage
@@ -23,7 +24,8 @@ from rsclip_utils.synth import (
     generate_embedded,
     read_ground_truth,
 )
-from rsclip_utils.synth.generate import plan_jobs
+from rsclip_utils.synth.generate import choose_ret_captions, plan_jobs
+from rsclip_utils.text import model_tokens
 
 SMOKE = get_profile("smoke").synth
 
@@ -234,12 +236,27 @@ def test_ret_captions_are_five_varied_sentences(loaded):
     ret = sets["ret"]
     assert all(len(r.captions) == 5 and len(set(r.captions)) == 5 for r in ret)
     test = [c for r in ret if r.split == "test" for c in r.captions]
-    assert len(test) == len(set(test))  # each test caption has exactly one correct image
+    # each test caption has exactly one correct image, as the model sees it: the tokens of
+    # open_clip's tokenizer (the model's own, truncation included), not the strings
+    tokens = np.asarray(open_clip.get_tokenizer("ViT-B-32")(test))
+    assert len(np.unique(tokens, axis=0)) == len(test)
+    assert len({model_tokens(c) for c in test}) == len(test)
     captions = [c for r in ret for c in r.captions]
     starts = Counter(" ".join(c.lower().split()[:2]) for c in captions)
     assert len(set(captions)) > 0.8 * len(captions)
     assert len(starts) > 40 and starts.most_common(1)[0][1] < 0.1 * len(captions)
     assert any(c.endswith(" .") for c in captions) and any(c[0].isupper() for c in captions)
+
+
+def test_choose_ret_captions_compares_captions_by_their_tokens():
+    ret = [{"name": "a", "split": "test", "captions": ["A field.", "x one", "x two"]},
+           {"name": "b", "split": "test", "captions": ["a field .", "y one", "y two", "y three"]},
+           {"name": "c", "split": "test", "captions": ["A field.", "a field ."]}]
+    moved = choose_ret_captions(ret, n=2)
+    assert ret[0]["captions"] == ["A field.", "x one"]
+    assert ret[1]["captions"] == ["y one", "y two"]  # "a field ." is a's first caption
+    # both of c's captions are a's first to the model: none is fresh, so c moves to val
+    assert ret[2]["split"] == "val" and moved == {"ret_test_images_moved_to_val": 1}
 
 
 def test_ret_captions_say_what_the_image_holds(smoke_embedded):

@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "list":
         for e in registry.values():
-            print(f"{e.key:<14} {e.kind:<4} {e.mode:<7} {e.size}")
+            print(f"{e.key:<14} {e.kind:<5} {e.mode:<7} {e.size}")
         return 0
     if args.command == "check":
         only = [k.strip() for k in args.only.split(",")] if args.only else None
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"{e.name} ({e.kind}): {e.size}\n  source:   {e.homepage}\n  cite:     "
               f"{e.citation}\n  licence:  {e.licence}\n  fetched:  {e.mode}\n  {e.instructions}")
-        print("  layout under DATA_ROOT/" + e.key + "/:")
+        print(f"  layout under DATA_ROOT/{e.reads or e.key}/:")
         for item in e.layout:
             print(f"    {item['path']} ({item['type']}) {item.get('what', '')}")
         return 0

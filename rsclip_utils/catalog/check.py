@@ -83,9 +83,9 @@ def check_all(registry: dict[str, Dataset], data_root: str | Path,
 
 def format_statuses(statuses: list[DatasetStatus], registry: dict[str, Dataset]) -> str:
     """A plain-text table of the statuses, then what is wrong with each incomplete dataset."""
-    lines = [f"{'dataset':<14} {'kind':<4} {'state':<11} folder"]
+    lines = [f"{'dataset':<14} {'kind':<5} {'state':<11} folder"]
     for s in statuses:
-        lines.append(f"{s.key:<14} {registry[s.key].kind:<4} {s.state:<11} {s.folder}")
+        lines.append(f"{s.key:<14} {registry[s.key].kind:<5} {s.state:<11} {s.folder}")
     for s in statuses:
         if s.state == "incomplete":
             lines.append(f"\n{s.key}: incomplete")

@@ -7,7 +7,9 @@ in lenient mode (bad lines are counted and listed in the report, never fatal in 
 Where the paper is silent, the detection sets contribute their train and val splits (their test
 splits are left out, as a benchmark's test images usually are); RET-3 contributes all splits (the
 train split is captioned for training, val and test are evaluation sets that de-duplication keeps
-out of training); the scene sets are split 8:2 per class by file name.
+out of training); the scene sets are split 8:2 per class by file name. The counting set
+(``RemoteCount``) is built from DOTA's val split into ``DATA_ROOT/RemoteCount/counts.tsv``
+(:mod:`rsclip_utils.datasets.remotecount`, which states its rules).
 """
 
 from __future__ import annotations
@@ -65,6 +67,14 @@ def _stanford_drone(folder: Path, e: Dataset) -> ds.ReadResult:
     return result
 
 
+def _remotecount(folder: Path, e: Dataset) -> ds.ReadResult:
+    """``folder`` is the DOTA entry's (the entry ``reads`` it); the built ``counts.tsv`` goes to
+    the entry's own folder, ``DATA_ROOT/<key>/``."""
+    val = folder / "val"
+    return ds.load_remotecount(val / "labelTxt", folder.parent / e.key, val / "images",
+                               source=e.key, strict=False)
+
+
 def _hrsc(folder: Path, e: Dataset) -> ds.ReadResult:
     base = folder / "FullDataSet"
     return ds.read_hrsc(base / "Annotations", base / "AllImages", source=e.key, strict=False)
@@ -87,6 +97,7 @@ LOADERS: dict[str, Callable[[Path, Dataset], ds.ReadResult]] = {
     "potsdam": lambda f, e: ds.read_isprs(f, source=e.key, strict=False),
     "vaihingen": lambda f, e: ds.read_isprs(f, source=e.key, strict=False),
     "scene_folders": lambda f, e: ds.read_scene_folders(f, source=e.key, strict=False),
+    "remotecount": _remotecount,
 }
 
 

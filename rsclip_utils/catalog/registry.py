@@ -3,7 +3,9 @@
 Introduced in notebook 00. Each entry gives the official source, licence, citation, size, the
 layout expected under ``DATA_ROOT/<key>/`` and how it is fetched (``url``: files with checksums
 that :func:`rsclip_utils.catalog.download` fetches; ``manual``: a registration form or a drive link,
-with instructions).
+with instructions). An entry built from another entry's files (the RemoteCount-like counting set,
+kind COUNT, from DOTA's val split) names it in ``reads``: its layout is checked under
+``DATA_ROOT/<reads>/``, and what it builds goes to ``DATA_ROOT/<key>/``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from ..errors import FormatError
 from ..paths import repo_root
 
 REGISTRY_ENV = "RSCLIP_REGISTRY"
-KINDS = ("RET", "DET", "SEG", "CLS")
+KINDS = ("RET", "DET", "SEG", "CLS", "COUNT")
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,12 @@ class Dataset:
     mode: str
     instructions: str = ""
     files: tuple[RemoteFile, ...] = field(default_factory=tuple)
+    reads: str | None = None
 
     def folder(self, data_root: str | Path) -> Path:
-        """Where this dataset lives under a data root."""
-        return Path(data_root) / self.key
+        """Where this dataset's files live under a data root (those of the entry it ``reads``,
+        for a set built from another one's files)."""
+        return Path(data_root) / (self.reads or self.key)
 
 
 _LAYOUT_TYPES = {"dir", "file", "class_folders"}
@@ -67,7 +71,8 @@ def _entry(key: str, d: dict, path: Path) -> Dataset:
         entry = Dataset(key=key, name=d["name"], kind=d["kind"], roles=tuple(d["roles"]),
                         homepage=d["homepage"], citation=d["citation"], licence=d["licence"],
                         size=d["size"], layout=tuple(d["layout"]), loader=d["loader"],
-                        mode=dl["mode"], instructions=dl.get("instructions", ""), files=files)
+                        mode=dl["mode"], instructions=dl.get("instructions", ""), files=files,
+                        reads=d.get("reads"))
     except (KeyError, TypeError) as e:
         raise FormatError(path, None, f"{where}: {type(e).__name__} {e}",
                           "name, kind, roles, homepage, citation, licence, size, layout, "
@@ -99,4 +104,13 @@ def load_registry(path: str | Path | None = None) -> dict[str, Dataset]:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise FormatError(path, e.lineno, f"JSON does not parse: {e.msg}", "the registry") from None
-    return {k: _entry(k, v, path) for k, v in raw.get("datasets", {}).items()}
+    entries = {k: _entry(k, v, path) for k, v in raw.get("datasets", {}).items()}
+    for key, e in entries.items():
+        if e.reads is not None and (e.reads not in entries or entries[e.reads].reads):
+            raise FormatError(path, None, f"datasets.{key}.reads {e.reads!r}",
+                              "the key of another entry, which itself reads its own folder")
+    counting = [k for k, e in entries.items() if e.kind == "COUNT"]
+    if len(counting) > 1:
+        raise FormatError(path, None, f"{len(counting)} COUNT entries ({', '.join(counting)})",
+                          "at most one counting set")
+    return entries

@@ -11,12 +11,13 @@ from ._common import IMAGE_EXTENSIONS, ReadResult, image_size
 from .boxtxt import read_box_txt, read_carpk, read_levir, read_visdrone
 from .caption_sets import precomp_splits, read_karpathy, read_precomp
 from .coco import read_coco
-from .counting import read_count_tsv
+from .counting import CountRow, read_count_tsv, write_count_tsv
 from .dota import read_dota
 from .embedded import EMBEDDED_SOURCES, load_embedded
 from .hrsc import read_hrsc, rotated_box_polygon
 from .nwpu import NWPU_CLASSES, read_nwpu_vhr10
 from .read_report import Problem, ReadReport
+from .remotecount import build_remotecount, load_remotecount, select_counts
 from .samples import read_real_samples
 from .scene_folders import read_rsicd_class_lists, read_scene_folders, split_counts
 from .segmentation import (
@@ -46,7 +47,12 @@ __all__ = [
     "read_karpathy",
     "read_precomp",
     "read_coco",
+    "CountRow",
     "read_count_tsv",
+    "write_count_tsv",
+    "build_remotecount",
+    "load_remotecount",
+    "select_counts",
     "read_dota",
     "read_hrsc",
     "rotated_box_polygon",

@@ -37,7 +37,8 @@ class ReadReport:
     ``missing_image``, ``missing_mask``, ``box_clipped``, ``box_outside_image``,
     ``size_mismatch``, ``not_an_image``, ``unreadable_image``, ``truncated_image``,
     ``undecodable_bytes`` (lenient JSON; the entries holding them are malformed), ``no_objects``,
-    ``empty_caption`` and ``no_captions``.
+    ``empty_caption``, ``no_captions`` and ``left_out`` (a file a derived set does not use, with
+    the reasons: :mod:`~rsclip_utils.datasets.remotecount`).
     """
 
     source: str
