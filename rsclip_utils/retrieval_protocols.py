@@ -127,22 +127,28 @@ def shared_across_images(groups: np.ndarray, owners: Sequence[frozenset[int]]) -
     return int(sum(1 for g in groups if len(images_of[int(g)]) > 1))
 
 
+def _queries_by_tokens(captions_per_image, tokenize, protocol: Protocol):
+    """The protocol's text queries, their owners, and each query's token group."""
+    texts, owners = protocol.queries(captions_per_image)
+    return texts, owners, token_groups(tokenize(texts))
+
+
+def _scored(sim, texts, owners, groups, ks) -> dict:
+    out = recall_with_ties(sim, owners, ks, texts)
+    out["text_queries"] = len(texts)
+    out["token_equal_across_images"] = shared_across_images(groups, owners)
+    return out
+
+
 def protocol_metrics(image_feats: np.ndarray, captions_per_image: Sequence[Sequence[str]],
                      encode_texts: Callable[[list[str]], np.ndarray], tokenize,
                      protocol: Protocol, ks: Sequence[int] = KS) -> dict:
     """One protocol on one model: ``encode_texts`` gives normalised text features, ``tokenize``
     the model's token ids. Token-equal texts are encoded once, so that they tie exactly."""
-    texts, owners = protocol.queries(captions_per_image)
-    groups = token_groups(tokenize(texts))
-    first = {}
-    for t, g in enumerate(groups):
-        first.setdefault(int(g), t)
-    reps = [texts[first[g]] for g in range(len(first))]
-    sim = (np.asarray(image_feats) @ encode_texts(reps).T)[:, groups]
-    out = recall_with_ties(sim, owners, ks, texts)
-    out["text_queries"] = len(texts)
-    out["token_equal_across_images"] = shared_across_images(groups, owners)
-    return out
+    texts, owners, groups = _queries_by_tokens(captions_per_image, tokenize, protocol)
+    first = np.unique(groups, return_index=True)[1]  # one text per group, in group order
+    sim = (np.asarray(image_feats) @ encode_texts([texts[t] for t in first]).T)[:, groups]
+    return _scored(sim, texts, owners, groups, ks)
 
 
 def ceiling(captions_per_image: Sequence[Sequence[str]], tokenize, protocol: Protocol,
@@ -150,12 +156,8 @@ def ceiling(captions_per_image: Sequence[Sequence[str]], tokenize, protocol: Pro
     """The best any model can score under a protocol on a caption set, model-free: a perfect
     model scores 1 for every text whose tokens are among an image's own and 0 otherwise, and
     still ties token-equal captions of different images. Also the set's counts."""
-    texts, owners = protocol.queries(captions_per_image)
-    groups = token_groups(tokenize(texts))
+    texts, owners, groups = _queries_by_tokens(captions_per_image, tokenize, protocol)
     has = np.zeros((len(captions_per_image), int(groups.max(initial=-1)) + 1), bool)
     for g, o in zip(groups, owners):
         has[list(o), g] = True
-    out = recall_with_ties(has[:, groups].astype(float), owners, ks, texts)
-    out["text_queries"] = len(texts)
-    out["token_equal_across_images"] = shared_across_images(groups, owners)
-    return out
+    return _scored(has[:, groups].astype(float), texts, owners, groups, ks)
