@@ -19,16 +19,35 @@ What the paper leaves open, and the choices here (all fields of :class:`B2CConfi
 - an image with nothing in the centre (or nothing at the edge) says so ("There is nothing in
   the middle of the picture ."), so that captions 1 and 2 always exist;
 - several categories are listed most numerous first, at most ``max_categories`` of them, which
-  keeps every caption well inside open_clip's 77-token context;
+  keeps captions of English class names well inside open_clip's 77-token context (names in
+  other scripts take several tokens a character, below);
 - "stuff" classes from Mask-to-Box (road, water, farmland, ...) are named without a count
   ("3 buildings and water ...", "There is a place with water in this remote sensing picture .");
 - sentences are capitalised and end with " ." like the paper's examples and RSICD's captions.
 
 Class names are normalised per source in one table, :data:`CLASS_NAMES`.
+
+Class names in other scripts (a Chinese ``飞机``, an Arabic ``طائرة``) are kept as they come and
+worded like English ones, except that they take no English plural ("3 飞机", "a 飞机"; see
+:func:`~rsclip_utils.text.plural`). open_clip's tokenizer
+(:func:`~rsclip_utils.text.model_tokens`) is byte-level BPE: it never maps a character to
+"unknown"; it spells such a name in byte tokens (``飞机`` is 5 tokens: ``é``, ``£``, ``ŀ``,
+``æľ``, ``º</w>``; ``طائرة`` is 5) that decode back to the same text. Nothing is lost, but CLIP's
+vocabulary was learnt from mostly English text, so these tokens mean little to a pretrained
+model, and they fill the 77-token context faster (the manifest report counts captions over
+it). Full-width forms fold to ASCII (``Ａ`` reads as ``a``).
+
+Only an object that cannot be worded is dropped, and never silently: a class name with no
+letter or digit in any script (empty, ``-``, ``?``), a class name holding a control character,
+or a box that is not four finite numbers. :func:`box_to_captions` raises ``ValueError`` naming
+such an object, unless it is given a ``dropped`` list to collect them in; the batch stage
+(:func:`manifest_rows`) counts each with its reason (``objects_dropped`` in the report) and
+captions the image from the rest.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import zlib
@@ -143,15 +162,44 @@ def _finish(text: str) -> str:
     return text[0].upper() + text[1:]
 
 
-def _objects(objects) -> list[tuple[str, Sequence[int]]]:
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def object_problem(label, box) -> str | None:
+    """Why an object cannot be worded in a caption (None when it can): a class name with no
+    letter or digit in any script, or with a control character (a tab or line break is a
+    space: :func:`normalise_label`), or a box that is not four finite numbers. The reason names
+    neither, so that the batch report counts objects by it."""
+    if not isinstance(label, str):
+        return "class name is not text"
+    name = normalise_label(label)
+    if _CONTROL.search(name):
+        return "class name holds a control character"
+    if not any(c.isalnum() for c in name):
+        return "class name gives no caption noun (no letter or digit in any script)"
+    try:
+        coords = [float(v) for v in box]
+    except (TypeError, ValueError):
+        coords = []
+    if len(coords) != 4 or not all(math.isfinite(v) for v in coords):
+        return "box is not four finite numbers"
+    return None
+
+
+def _objects(objects, dropped: list | None = None) -> list[tuple[str, Sequence[int]]]:
+    """``(caption name, box)`` of every usable object; an unusable one raises ``ValueError``
+    naming it, or, with ``dropped`` a list, is appended there as ``(label, box, reason)``."""
     out = []
     for o in objects:
         label, box = (o.label, o.box) if isinstance(o, ObjectAnnotation) else o
-        name = normalise_label(label)
-        if not name or not re.search(r"[A-Za-z0-9]", name):
-            raise ValueError(f"class name {label!r} gives no caption noun (empty after "
-                             "normalising)")
-        out.append((name, box))
+        problem = object_problem(label, box)
+        if problem is None:
+            out.append((normalise_label(label), box))
+        elif dropped is None:
+            raise ValueError(problem.replace("class name", f"class name {label!r}", 1)
+                             .replace("box", f"box {box!r}", 1) + f" (object {label!r})")
+        else:
+            dropped.append((label, box, problem))
     return out
 
 
@@ -162,15 +210,21 @@ def box_to_captions(
     seed: int = 0,
     config: B2CConfig = DEFAULT_CONFIG,
     stuff: Iterable[str] = (),
+    dropped: list | None = None,
 ) -> list[str]:
     """Five distinct captions for an image of ``width`` x ``height`` from its objects.
 
     ``objects`` are ``(class_name, [xmin, ymin, xmax, ymax])`` pairs (Mask-to-Box's output) or
     :class:`~rsclip_utils.records.ObjectAnnotation`. ``stuff`` names classes to mention without
     a count. Same input and seed, same captions. Raises ``ValueError`` for an image without
-    objects (the batch stage counts those instead)."""
-    objs = _objects(objects)
+    objects (the batch stage counts those instead) and for an object that cannot be worded
+    (:func:`object_problem`), unless ``dropped`` is a list: such objects are then appended to
+    it as ``(label, box, reason)`` and the image is captioned from the others."""
+    objs = _objects(objects, dropped)
     if not objs:
+        if dropped:
+            why = "; ".join(sorted({d[2] for d in dropped}))
+            raise ValueError(f"no usable object, every one dropped: {why}")
         raise ValueError("an image without objects gets no captions")
     if width <= 0 or height <= 0:
         raise ValueError(f"image size must be positive, got {width}x{height}")
@@ -239,9 +293,11 @@ def record_seed(seed: int, record: Record) -> int:
 
 
 def captions_for_record(
-    record: Record, seed: int = 0, config: B2CConfig = DEFAULT_CONFIG
+    record: Record, seed: int = 0, config: B2CConfig = DEFAULT_CONFIG,
+    dropped: list | None = None,
 ) -> list[str]:
-    """B2C captions of a record with boxes (its size and objects; stuff from Mask-to-Box)."""
+    """B2C captions of a record with boxes (its size and objects; stuff from Mask-to-Box);
+    ``dropped`` as in :func:`box_to_captions`."""
     if record.width is None or record.height is None:
         raise ValueError(f"{record.image}: image size unknown")
     return box_to_captions(
@@ -251,6 +307,7 @@ def captions_for_record(
         record_seed(seed, record),
         config,
         stuff=record.extra.get("stuff_labels", ()),
+        dropped=dropped,
     )
 
 
@@ -273,7 +330,8 @@ CONTEXT_LENGTH = 77
 
 @dataclass
 class ManifestReport:
-    """Per source: images, captions written, images skipped and why, long captions."""
+    """Per source: images, captions written, images skipped and why, objects and captions
+    dropped and why, long captions."""
 
     sources: dict = field(default_factory=dict)
 
@@ -289,6 +347,8 @@ class ManifestReport:
                 "skipped_examples": [],
                 "dropped_captions": Counter(),
                 "dropped_examples": [],
+                "dropped_objects": Counter(),
+                "dropped_objects_examples": [],
                 "over_context": 0,
             },
         )
@@ -305,6 +365,8 @@ class ManifestReport:
                 "skipped_examples": s["skipped_examples"],
                 "captions_dropped": dict(s["dropped_captions"]),
                 "captions_dropped_examples": s["dropped_examples"],
+                "objects_dropped": dict(s["dropped_objects"]),
+                "objects_dropped_examples": s["dropped_objects_examples"],
                 "captions_over_77_tokens": s["over_context"],
             }
             for src, s in self.sources.items()
@@ -322,7 +384,9 @@ def manifest_rows(
     progress: bool = True,
 ):
     """Yield manifest rows (one per caption): human captions of RET train records, B2C captions
-    of records with boxes. Everything skipped is counted in ``report`` with the reason."""
+    of records with boxes. Everything skipped is counted in ``report`` with the reason: whole
+    images (``skipped``), single captions (``captions_dropped``) and single objects that cannot
+    be worded (``objects_dropped``: the image is captioned from its other objects)."""
     report = report if report is not None else ManifestReport()
     for r in tqdm(records, desc="B2C", unit="img", disable=not progress):
         s = report._source(r.source)
@@ -353,10 +417,19 @@ def manifest_rows(
             if r.width is None or r.height is None:
                 skip("image size unknown (image missing)")
                 continue
+            dropped: list = []
             try:
-                captions, kind = captions_for_record(r, seed, config), "B2C"
-            except ValueError as e:  # an empty class name, say: the record's source is named
-                skip(f"{e}")
+                captions, kind = captions_for_record(r, seed, config, dropped), "B2C"
+            except ValueError as e:  # no usable object left: the record's source is named
+                captions, kind = None, f"{e}"
+            for label, box, why in dropped:  # each counted, whether or not the image is kept
+                s["dropped_objects"][why] += 1
+                if len(s["dropped_objects_examples"]) < 10:
+                    s["dropped_objects_examples"].append(
+                        f"{r.image}: object {label!r} {box!r}: "
+                        f"{why}; dropped")
+            if captions is None:
+                skip(kind)
                 continue
         else:
             skip("no objects")
@@ -396,6 +469,7 @@ __all__ = [
     "box_to_captions",
     "captions_for_record",
     "normalise_label",
+    "object_problem",
     "plural",
     "with_article",
     "token_count",

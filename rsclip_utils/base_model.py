@@ -23,9 +23,11 @@ from pathlib import Path
 import torch
 
 from . import __version__
+from .models import BASE_WEIGHTS as WEIGHTS  # where create_model(pretrained="base") reads it
 from .synth.web import write_web_corpus
+from .train_data import epoch_batches
+from .training import TrainConfig, read_log, train
 
-WEIGHTS = Path(__file__).parent / "weights" / "rsclip-tiny-base.pt"
 FIRST_STEPS = 5
 
 
@@ -56,9 +58,6 @@ def build(out: str | Path, recipe: BaseRecipe = BaseRecipe(), work: str | Path |
     """Write the web corpus, train rsclip-tiny on it from random init with the package's loop
     and save float16 weights with the recipe and the first losses to ``out``. ``stop_after``
     ends training early (the test runs the first steps only); the file is then still written."""
-    from .train_data import epoch_batches
-    from .training import TrainConfig, read_log, train
-
     # a short run writes only the images its first steps read (the manifest lists them all, so
     # the batches are the full run's); the full run writes and checks every image
     only = None

@@ -1,6 +1,8 @@
 """Profiles: one papermill parameter (``PROFILE``) that sets data sizes, model and budget.
 
-Introduced in notebook 00; every notebook's derived cell reads its profile from here.
+Introduced in notebook 00; every notebook's derived cell reads its profile from here. A
+profile's training recipe is a :class:`~rsclip_utils.recipe.TrainSpec` (notebook 05; importable
+from here too).
 
 | profile | data | device | budget |
 |---|---|---|---|
@@ -12,7 +14,9 @@ Introduced in notebook 00; every notebook's derived cell reads its profile from 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
+
+from .recipe import TrainSpec
 
 
 @dataclass(frozen=True)
@@ -36,75 +40,6 @@ class SynthSpec:
     def to_dict(self) -> dict:
         """The spec as a plain dict (recorded beside the generated set)."""
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class TrainSpec:
-    """The training recipe of a profile: notebook 05's continual pretraining and notebook 06's
-    comparisons. The one place a training default lives: the loop's
-    :class:`~rsclip_utils.training.TrainConfig` takes its recipe fields' defaults from
-    ``TrainSpec()`` and the command line (``python -m rsclip_utils.training --profile NAME``)
-    from the named profile's spec. ``TrainSpec()`` is the default profile's recipe.
-
-    ``pretrained`` is the start of continual pretraining: "base" (rsclip-tiny trained on the
-    web-like corpus, OpenAI CLIP's stand-in) or "openai" in the paper profile. The from-scratch
-    comparison runs the same recipe from random init for ``scratch_steps`` (None: ``steps``,
-    the same budget). The data ablation (06) is a budget study (:mod:`rsclip_utils.budget`):
-    each row trains from the same start for the largest of ``ablation_passes`` (passes over
-    RET's training pairs, doubling), its weights kept at each, ``ablation_seeds`` seeds per
-    row."""
-
-    model: str = "rsclip-tiny"
-    pretrained: str | None = "base"
-    # batch 32 and 250 steps: what two cores afford for the continual run, the same recipe
-    # from scratch and the budget study (notebook 06) inside the default profile's 15-minute
-    # budget; lr 3e-4, below the base model's 5e-4 as continual pretraining
-    # runs below CLIP's own rate (the paper: 4e-5 for ViT-B-32), the same for every start
-    steps: int = 250
-    batch_size: int = 32  # per process
-    lr: float = 3e-4
-    warmup: int = 25
-    precision: str = "auto"  # amp on CUDA, fp32 on CPU
-    workers: int = 0
-    scratch_steps: int | None = None
-    # the budget study: 1 to 16 passes over RET's pairs (16 passes: four runs of about 300
-    # steps, the control's at twice the batch), one seed: make reproduce took 11 min 49 s with
-    # the install on an AMD EPYC (README); (1, 2, 4, 8) halves the study's steps on a slower
-    # CPU; the long profile goes on to 64 passes, three seeds
-    ablation_passes: tuple[float, ...] = (1, 2, 4, 8, 16)
-    ablation_seeds: int = 1
-    # what notebook 05 trains on: the de-duplicated manifest row by row ("manifest"; small
-    # images, small runs) or its decode-once shards ("shards", rsclip_utils.shards), whose images
-    # have their shorter side reduced to shard_side pixels
-    data: str = "manifest"
-    shard_side: int = 256
-
-    def __post_init__(self):
-        if self.data not in ("manifest", "shards"):
-            raise ValueError(f"TrainSpec.data {self.data!r} is not 'manifest' or 'shards'")
-        passes = list(self.ablation_passes)
-        if len(passes) < 2 or any(p <= 0 for p in passes) or passes != sorted(set(passes)):
-            raise ValueError(f"TrainSpec.ablation_passes {self.ablation_passes!r}: expected at "
-                             "least two increasing positive numbers of passes over RET (the "
-                             "saturation rule compares budgets)")
-        if self.ablation_seeds < 1:
-            raise ValueError(f"TrainSpec.ablation_seeds must be at least 1, got "
-                             f"{self.ablation_seeds}")
-
-    def recipe(self) -> dict:
-        """The fields the training loop's config shares with the spec."""
-        from .training import TrainConfig
-
-        shared = {f.name for f in fields(TrainConfig)}
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name in shared}
-
-    def to_config(self, manifest, out, **overrides):
-        """The loop's :class:`~rsclip_utils.training.TrainConfig` for this recipe on
-        ``manifest``, writing to ``out``; ``overrides`` change any field (seed, steps, ...)."""
-        from .training import TrainConfig
-
-        return TrainConfig(manifest=str(manifest), out=str(out),
-                           **{**self.recipe(), **overrides})
 
 
 @dataclass(frozen=True)
@@ -204,3 +139,6 @@ def get_profile(name: str) -> Profile:
         return PROFILES[name]
     except KeyError:
         raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}") from None
+
+
+__all__ = ["PROFILES", "Profile", "SynthSpec", "TrainSpec", "get_profile"]

@@ -37,9 +37,11 @@ import torch
 from tqdm.auto import tqdm
 
 from . import paper
+from .atomic import atomic_path
 from .images import open_rgb
 from .ranking import expected_hits, expected_top1_confusion, knn_expected_correct
 from .retrieval_protocols import KS, PROTOCOLS, protocol_metrics, recall_with_ties
+from .stamps import listing
 from .text import NUMBER_WORDS
 
 ZERO_SHOT_TEMPLATE = "a satellite photo of {}."
@@ -76,20 +78,29 @@ def class_names(folders: Sequence[str]) -> list[str]:
 def _batched_features(kind: str, items: list[str], encode, batch_size: int, cache_dir,
                       model_key: str, progress: bool) -> np.ndarray:
     """``encode(batch_of_items)`` over all items in batches, stacked; cached as
-    ``{kind}-{hash of model_key, kind, items}.npy`` under ``cache_dir`` when a key is given."""
+    ``{kind}-{hash}.npy`` under ``cache_dir`` when a key is given. The hash covers the model's
+    key (a checkpoint's content digest in notebook 06), the kind and the items, and for images
+    what each file holds as :func:`rsclip_utils.stamps.listing` sees it (size and modification
+    time): images made again under the same paths (another ``SEED``) are encoded again. A cache
+    file that does not load with one row per item is encoded again and replaced."""
     cache = None
     if cache_dir is not None and model_key:
-        digest = hashlib.sha256("\n".join([model_key, kind, *items]).encode()).hexdigest()[:20]
-        cache = Path(cache_dir) / f"{kind}-{digest}.npy"
-        if cache.is_file():
-            return np.load(cache)
+        held = listing(items) if kind == "image" else ""
+        digest = hashlib.sha256("\n".join([model_key, kind, held, *items]).encode()).hexdigest()
+        cache = Path(cache_dir) / f"{kind}-{digest[:20]}.npy"
+        try:
+            feats = np.load(cache)
+            if feats.ndim == 2 and len(feats) == len(items):
+                return feats
+        except (OSError, ValueError, EOFError):
+            pass
     out = [encode(items[i:i + batch_size])
            for i in tqdm(range(0, len(items), batch_size), desc=f"{kind} features",
                          unit="batch", disable=not progress)]
     feats = np.concatenate(out) if out else np.zeros((0, 0), np.float32)
     if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        np.save(cache, feats)
+        with atomic_path(cache) as tmp, tmp.open("wb") as f:
+            np.save(f, feats)
     return feats
 
 

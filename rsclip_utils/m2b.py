@@ -15,6 +15,11 @@ What the paper leaves open, and the choices here (all parameters):
 - ignored values: none by default for a bare array; the per-format presets in
   :data:`M2B_PRESETS` ignore no-data / boundary values and the background-like classes
   (LoveDA background, ISPRS clutter, iSAID background);
+- the size: the image's, read from its header, which the mask must share (its pixels are what
+  the boxes are found in): a record whose mask and image differ is skipped with both sizes
+  named, since its boxes would not fall on the image; a record whose width and height say
+  otherwise is given the image's, and the mismatch is counted and listed in the report
+  (``size_mismatches``);
 - minimum size: none by default (``min_area=1, min_side=1``), as in the paper; notebook 02
   shows what a size floor removes;
 - "stuff" classes (road, water, low vegetation, agriculture, ...) still give one box per
@@ -39,6 +44,7 @@ from tqdm.auto import tqdm
 
 from .contours import CHAIN_APPROX_SIMPLE, RETR_CCOMP, find_contours
 from .datasets.segmentation import MASK_FORMATS, UNKNOWN, decode_mask
+from .images import header
 from .records import Box, ObjectAnnotation, Record, box_area, write_jsonl
 
 ENGINES = ("opencv", "suzuki")
@@ -165,6 +171,23 @@ def _box_record(record: Record, settings: M2BSettings, engine: str) -> tuple[Rec
         return None, info
     if label_map.unknown:
         info["unknown_values"] = label_map.unknown
+    height, width = label_map.labels.shape
+    try:
+        image_size, _ = header(record.image)
+    except Exception as e:  # noqa: BLE001 - PIL raises many types on a bad file; named below
+        info["skipped"] = f"image does not open: {type(e).__name__}: {e}"
+        return None, info
+    if image_size != (width, height):
+        info["skipped"] = (f"the mask {record.mask} is {width}x{height} but its image is "
+                           f"{image_size[0]}x{image_size[1]}: its boxes would not fall on the "
+                           "image")
+        return None, info
+    if record.width is not None and record.height is not None and (
+        (record.width, record.height) != (width, height)
+    ):
+        info["size_mismatch"] = (f"the record says {record.width}x{record.height}, the image "
+                                 f"and its mask {record.mask} are {width}x{height}; using "
+                                 "theirs")
     boxes = mask_to_boxes(
         label_map.labels,
         settings.names,
@@ -182,8 +205,8 @@ def _box_record(record: Record, settings: M2BSettings, engine: str) -> tuple[Rec
         source=record.source,
         image_id=record.image_id,
         split=record.split,
-        width=label_map.labels.shape[1],
-        height=label_map.labels.shape[0],
+        width=width,
+        height=height,
         objects=[ObjectAnnotation(name, tuple(box)) for name, box in boxes],
         mask=record.mask,
         mask_format=record.mask_format,
@@ -200,7 +223,8 @@ def _work(args):
 
 @dataclass
 class M2BReport:
-    """Per source: images, boxes per class, images skipped and why, unknown mask values."""
+    """Per source: images, boxes per class, images skipped and why, unknown mask values, records
+    whose size is not their mask's."""
 
     sources: dict = field(default_factory=dict)
 
@@ -215,6 +239,7 @@ class M2BReport:
                 "boxes": Counter(),
                 "skipped": [],
                 "unknown_values": Counter(),
+                "size_mismatch": [],
             },
         )
         s["images"] += 1
@@ -225,6 +250,8 @@ class M2BReport:
             s["boxed"] += 1
         for k, v in info.get("unknown_values", {}).items():
             s["unknown_values"][k] += v
+        if "size_mismatch" in info:
+            s["size_mismatch"].append({"image": info["image"], "why": info["size_mismatch"]})
 
     def to_dict(self) -> dict:
         """JSON-ready per-source counts (``m2b_report.json``)."""
@@ -238,6 +265,8 @@ class M2BReport:
                 "skipped_why": dict(Counter(x["why"].split(":")[0] for x in s["skipped"])),
                 "skipped_examples": s["skipped"][:20],
                 "unknown_mask_values": dict(s["unknown_values"]),
+                "size_mismatches": len(s["size_mismatch"]),
+                "size_mismatch_examples": s["size_mismatch"][:20],
             }
             for src, s in self.sources.items()
         }
@@ -256,7 +285,8 @@ def run_m2b(
     ``settings`` maps mask formats to :class:`M2BSettings` (default :data:`M2B_PRESETS`).
     Returns the records that got boxes, in input order, and the report; a record without a
     mask, with a mask that does not decode, with a format that has no settings, or with no box
-    left is listed in the report with the reason, never dropped silently."""
+    left is listed in the report with the reason, never dropped silently; a record whose size
+    is not its mask's gets the mask's and is listed (``size_mismatches``)."""
     settings = settings or M2B_PRESETS
     report = M2BReport()
     jobs, order = [], []

@@ -9,9 +9,12 @@ tab-separated file with a header and one row per caption::
 
 ``filepath`` and ``title`` are the columns open_clip's trainer reads
 (``python -m open_clip_train.main --dataset-type csv --csv-separator $'\\t'
---csv-img-key filepath --csv-caption-key title``), so the file trains there as it is. A file
-with only those two columns (someone else's manifest) reads too; the other columns are then
-empty.
+--csv-img-key filepath --csv-caption-key title``), so the file trains there as it is, started in
+the folder that holds the manifest: an image inside the run folder is written relative to the
+manifest's folder (the run folder can be moved or copied), an image elsewhere (the data root)
+with its absolute path (:func:`rsclip_utils.paths.portable`). :func:`read_manifest` gives every
+path absolute again. A file with only those two columns (someone else's manifest) reads too; the
+other columns are then empty.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from .atomic import atomic_path
 from .errors import FormatError
+from .paths import portable, resolved, run_folder_of
 
 COLUMNS = ("filepath", "title", "source", "image_id", "split")
 REQUIRED = ("filepath", "title")
@@ -74,6 +79,7 @@ def read_manifest(path: str | Path) -> list[ManifestRow]:
     """Every row of a manifest. A missing header column, or a row with more or fewer fields
     than the header, raises a :class:`~rsclip_utils.errors.FormatError` naming file and line."""
     path = Path(path)
+    run_dir = run_folder_of(path)
     with path.open(encoding="utf-8", newline="") as f:
         reader = csv.reader(f, delimiter="\t")
         header = next(reader, None)
@@ -89,7 +95,9 @@ def read_manifest(path: str | Path) -> list[ManifestRow]:
             if len(row) != len(header):
                 raise FormatError(path, reader.line_num, f"{len(row)} fields",
                                   f"{len(header)} tab-separated fields as in the header")
-            rows.append(ManifestRow(*(row[i] if i is not None else "" for i in where)))
+            values = [row[i] if i is not None else "" for i in where]
+            values[0] = resolved(values[0], path, run_dir)
+            rows.append(ManifestRow(*values))
     return rows
 
 
@@ -99,24 +107,21 @@ def write_manifest_rows(path: str | Path, rows: Iterable[Sequence[str]]) -> int:
     that no reader would read back exactly (:func:`row_problem`) raises ``ValueError`` naming
     the row, its source and image, and nothing is left at ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    run_dir = run_folder_of(path)
     n = 0
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("w", encoding="utf-8", newline="") as f:
+    with atomic_path(path) as partial, partial.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, delimiter="\t", quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
         writer.writerow(COLUMNS)
         for row in rows:
             if len(row) != len(COLUMNS):
-                partial.unlink()
                 raise ValueError(f"{path}: a row of {len(row)} fields, expected {COLUMNS}")
             problem = row_problem(row)
             if problem:
-                partial.unlink()
                 raise ValueError(f"{path}: row {n + 1} (source {row[2]!r}, image {row[3]!r}, "
                                  f"{row[0]}): {problem}")
-            writer.writerow([row[0], clean_title(row[1]), *row[2:]])
+            writer.writerow([portable(str(row[0]), path, run_dir), clean_title(row[1]),
+                             *row[2:]])
             n += 1
-    partial.replace(path)
     return n
 
 

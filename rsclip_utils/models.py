@@ -8,8 +8,8 @@ Introduced in notebook 05; evaluation (06) loads models the same way.
   ``rsclip-tiny`` (ViT 4 x 192, patch 8, 64 px; text 3 x 128; registered by this package, also for
   open_clip's own trainer);
 - ``pretrained``: None (random init), ``"base"`` (rsclip-tiny only: the shipped base model
-  trained on the web-like corpus, :mod:`rsclip_utils.base_model`, which plays OpenAI CLIP's role
-  offline), an open_clip tag (``"openai"``), ``"remoteclip"`` (the
+  :data:`BASE_WEIGHTS` trained on the web-like corpus, :mod:`rsclip_utils.base_model`, which
+  plays OpenAI CLIP's role offline), an open_clip tag (``"openai"``), ``"remoteclip"`` (the
   authors' ``RemoteCLIP-{name}.pt`` from Hugging Face ``chendelong/RemoteCLIP``, plain state_dicts
   that load into open_clip with every key matching), or the path of a checkpoint (a state_dict,
   or a checkpoint written by :mod:`rsclip_utils.training`).
@@ -29,6 +29,8 @@ import torch
 
 CONFIG_DIR = Path(__file__).parent / "model_configs"
 TINY = "rsclip-tiny"
+# pretrained="base": the shipped base model (rsclip_utils.base_model makes and reads it)
+BASE_WEIGHTS = Path(__file__).parent / "weights" / "rsclip-tiny-base.pt"
 REMOTECLIP_REPO = "chendelong/RemoteCLIP"
 REMOTECLIP_MODELS = ("RN50", "ViT-B-32", "ViT-L-14")
 _registered = False
@@ -152,15 +154,13 @@ def create_model(name: str, pretrained: str | os.PathLike | None = None, *, devi
     path = None
     if pretrained is not None:
         if str(pretrained) == "base":
-            from .base_model import WEIGHTS
-
             if name != TINY:
                 raise ValueError(f"the 'base' weights exist for {TINY} only, not {name}; "
                                  "for the paper's models use 'openai'")
-            if not WEIGHTS.is_file():
-                raise FileNotFoundError(f"{WEIGHTS}: the base model is missing; make it with "
-                                        "python -m rsclip_utils.base_model")
-            path = WEIGHTS
+            if not BASE_WEIGHTS.is_file():
+                raise FileNotFoundError(f"{BASE_WEIGHTS}: the base model is missing; make it "
+                                        "with python -m rsclip_utils.base_model")
+            path = BASE_WEIGHTS
         elif str(pretrained) == "remoteclip":
             path = remoteclip_file(name, cache_dir)
         elif Path(pretrained).is_file():
@@ -213,9 +213,8 @@ def weights_problem(name: str, pretrained: str | None,
     if pretrained is None or Path(str(pretrained)).is_file():
         return None
     if str(pretrained) == "base":
-        from .base_model import WEIGHTS
-
-        return None if WEIGHTS.is_file() else f"{WEIGHTS}: python -m rsclip_utils.base_model"
+        return (None if BASE_WEIGHTS.is_file()
+                else f"{BASE_WEIGHTS}: python -m rsclip_utils.base_model")
     if str(pretrained) == "remoteclip":
         filename = f"RemoteCLIP-{name}.pt"
         if cache_dir is not None and (Path(cache_dir) / filename).is_file():

@@ -1,23 +1,33 @@
 """The stage chain: every stage output of a run, built once, stamped, and reused only while its
-stamp matches.
+stamp matches and it still holds what was written.
 
 Introduced in notebook 02. Each notebook builds its own stage through :class:`Run` with its
-parameters (02 ``MIN_AREA``, 03 ``CENTRE`` and ``NUMBER_WORDS``, 04 ``MAX_DISTANCE`` and
-``SEGMENTS``, 05 ``STEPS``) and asks it for what earlier notebooks write. A notebook run on its
-own therefore builds the same thing as the full sequence::
+parameters and asks it for what earlier notebooks write. A notebook run on its own therefore
+builds the same thing as the full sequence::
 
     run = Run(run_dir, profile, seed, data_root)
     run.manifest(centre=(0.3, 0.7))   # notebook 03, with its parameter
     run.checkpoint()                  # notebook 06: dedup and training are rebuilt, saying so
 
-The rule, per output (:mod:`rsclip_utils.stamps`):
+:data:`STAGES` lists the stages: which notebook makes each, its output, which notebook
+parameter sets which of its parameters, and whose defaults it takes (each stage module owns its
+configuration). The rule, per output (:mod:`rsclip_utils.stamps` checks it):
 
 - missing: built (saying so, with progress shown);
-- stamp equal to the one the stage would write now: reused;
-- stamp different (a parameter, an input's stamp, the profile, seed, data root or package
+- stamp equal to the one the stage would write now, and every file it wrote unchanged (size and
+  modification time, the bytes when those differ or ``verify="content"``): reused;
+- stamp different (a parameter, an input's content, the profile, seed, data root or package
   version): rebuilt, naming what differs; a paper-profile checkpoint is refused instead (the
-  run took hours), as is
+  run took hours);
+- a file changed since it was written: a cache (the embedded sets, the shards, a training run
+  of the small profiles) is rebuilt, naming the file; a file people edit (a manifest, M2B's
+  records) is refused, naming it, and kept, as is
 - a file without a stamp (made by hand, or by an older version): refused, naming the file.
+
+Paths inside the outputs are relative to the file that holds them (:mod:`rsclip_utils.paths`),
+so a run folder can be moved or copied; one whose images are gone says so. Two builders of one
+output never meet: the second waits for the first (:func:`rsclip_utils.atomic.build_lock`) and
+then reuses what it built.
 
 A parameter a notebook exposes and a later notebook does not pass (``None``) keeps the value the
 existing output was built with, so 05 trains on 03's manifest as 03 made it; every other
@@ -26,44 +36,85 @@ parameter comes from the profile.
 
 from __future__ import annotations
 
+import inspect
 import json
+import os
 import shutil
 from collections.abc import Callable
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .atomic import write_json
 from .config import Profile, get_profile
+from .paths import mark_run_folder
 from .records import read_jsonl
 from .sources import RunSources, embedded_sources, paper_sources
-from .stamps import (
-    StaleOutputError,
-    differences,
-    make_stamp,
-    read_stamp,
-    stamp_path,
-    write_stamp,
-)
+from .stamps import StaleOutputError, ensure, files_under, make_stamp, read_stamp, seal, write_stamp
 
-# the loop's fields that change what a run learns (the others: where it writes, how it reports)
-_NOT_IN_STAMP = {"manifest", "added_manifest", "out", "progress", "resume", "stop_after",
-                 "grads_out", "checkpoint_every", "log_every", "workers", "check_images", "extra"}
-# fields added after runs were stamped: left out at their defaults, so that those runs (hours of
-# the paper profile) still match
-_OMITTED_AT_DEFAULT = {"added_batch_size": 0, "snapshots": ()}
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of the chain: the notebook that makes it, its output (relative to the run
+    folder), the notebook parameters that set its parameters (name in the notebook -> name in
+    the stamp), where its defaults live, and whether its output is a cache (rebuilt when damaged)
+    or a file people open and edit (refused when changed by hand); ``checks_owner``: its
+    builder refuses to delete files it did not write, so an output without a stamp is handed
+    to it."""
+
+    name: str
+    made_by: str
+    output: str
+    notebook_parameters: dict[str, str] = field(default_factory=dict)
+    defaults_from: str = ""
+    cache: bool = False
+    checks_owner: bool = False
+
+
+STAGES = {s.name: s for s in (
+    Stage("embedded", "notebook 00's generator", "data/embedded/embedded.json",
+          defaults_from="config.Profile.synth (SynthSpec)", cache=True, checks_owner=True),
+    Stage("m2b", "notebook 02, Mask-to-Box", "m2b/m2b_records.jsonl",
+          {"MIN_AREA": "min_area"}, "m2b.presets"),
+    Stage("b2c", "notebook 03, Box-to-Caption", "manifest.tsv",
+          {"CENTRE": "centre", "NUMBER_WORDS": "number_words"}, "b2c.B2CConfig"),
+    Stage("dedup", "notebook 04, p-Hash de-duplication", "manifest_dedup.tsv",
+          {"MAX_DISTANCE": "max_distance", "SEGMENTS": "segments",
+           "AUDIT_DISTANCE": "audit_distance"}, "dedup.dedup_manifest"),
+    Stage("shards", "notebook 05, decode-once shards", "shards/shards.json",
+          {"SHORTER_SIDE": "shorter_side"}, "shards.ShardSpec", cache=True, checks_owner=True),
+    Stage("train", "notebook 05, continual pretraining", "train/latest.pt",
+          {"STEPS": "steps"}, "recipe.TrainSpec (the profile's)", cache=True),
+    Stage("subset", "notebook 06, the data ablation", "ablation/subsets/<kinds>.tsv",
+          cache=True),
+)}
+
+
+def signature_defaults(function: Callable, names: list[str]) -> dict:
+    """The defaults of ``function``'s parameters ``names``: a stage's defaults read from the
+    function that owns them, never retyped."""
+    params = inspect.signature(function).parameters
+    return {n: params[n].default for n in names}
 
 
 class Run:
-    """One run folder of one profile and seed: its sources and its stage outputs."""
+    """One run folder of one profile and seed: its sources and its stage outputs.
+    ``verify="content"`` hashes every output on reuse (default: only files whose size or
+    modification time changed)."""
 
     def __init__(self, run_dir: str | Path, profile: Profile | str, seed: int = 0,
-                 data_root: str | Path | None = None, progress: bool = True):
-        self.run_dir = Path(run_dir)
+                 data_root: str | Path | None = None, progress: bool = True,
+                 verify: str = "quick"):
+        if verify not in ("quick", "content"):
+            raise ValueError(f"verify {verify!r} is not 'quick' or 'content'")
+        self.run_dir = Path(os.path.abspath(run_dir))
         self.profile = get_profile(profile) if isinstance(profile, str) else profile
         self.seed = seed
         self.data_root = str(data_root) if data_root else None
         self.progress = progress
+        self.verify = verify
         self._sources: RunSources | None = None
         self._embedded: dict | None = None
+        mark_run_folder(self.run_dir)
 
     # --- the rule --------------------------------------------------------------------------
 
@@ -82,60 +133,46 @@ class Run:
                 for k, v in defaults.items()}
 
     def _ensure(self, output: Path, stage: str, params: dict, inputs: dict[str, str],
-                build: Callable[[dict], None], made_by: str, hand_made: bool = True,
-                precious: bool = False) -> dict:
-        """Reuse, build or refuse ``output`` (see the module docstring); returns its stamp."""
+                build: Callable[[dict], None], files: Callable[[], list[Path]],
+                made_by: str | None = None, precious: bool = False,
+                needs: Callable[[], list[str]] | None = None) -> dict:
+        """Reuse, build or refuse ``output`` of ``stage`` (:func:`~rsclip_utils.stamps.ensure`,
+        the one rule); returns its stamp."""
+        definition = STAGES[stage]
         want = make_stamp(stage, params, inputs, **self.context())
-        have = read_stamp(output)
-        if output.exists() and have is not None and have["digest"] == want["digest"]:
-            return want
-        if output.exists() and have is None and hand_made:
-            raise StaleOutputError(
-                f"{output} exists without a stamp (made by hand, by an older version of "
-                "rsclip_utils, or by a build that stopped half-way), so what made it is unknown; "
-                f"remove it to have {made_by} rebuild it")
-        if output.exists() and have is not None:
-            changed = differences(have, want)
-            if precious:
-                raise StaleOutputError(
-                    f"{output} was made differently and rebuilding it would discard a long "
-                    "run: " + "; ".join(changed) + f". Remove {output.parent} to retrain, or "
-                    "use another RUN_DIR")
-            print(f"rebuilding {output} ({made_by}): " + "; ".join(changed))
-        elif output.exists():
-            print(f"checking {output} (no stamp yet)")
-        else:
-            print(f"building {output} ({made_by})")
-        stamp_path(output).unlink(missing_ok=True)  # a build that stops leaves no valid stamp
-        build(want["params"])
-        write_stamp(output, want)
-        return want
+        return ensure(output, want, build, files, made_by or definition.made_by,
+                      cache=definition.cache, checks_owner=definition.checks_owner,
+                      precious=precious, verify=self.verify,
+                      needs=needs)
 
     def stamp(self, output: str | Path) -> dict | None:
         """The stamp of an output of this run (None when it has none)."""
         return read_stamp(output)
 
+    @staticmethod
+    def _images_gone(manifest: Path) -> Callable[[], list[str]]:
+        """The images a manifest names that are not there (checked when it is reused)."""
+        def gone():
+            from .manifest import images, read_manifest
+
+            return [p for p in images(read_manifest(manifest)) if not os.path.exists(p)]
+        return gone
+
     # --- sources ---------------------------------------------------------------------------
 
     def embedded(self, workers: int | None = None) -> dict:
-        """The embedded sets (notebook 00), generated when missing or made by another spec
-        (``workers`` processes), read by the real readers. The paper profile shows them beside
-        the real data."""
+        """The embedded sets (notebook 00), generated when missing, made by another spec or
+        changed (``workers`` processes; :func:`~rsclip_utils.synth.ensure_embedded`), read by
+        the real readers. The paper profile shows them beside the real data."""
         from .datasets import load_embedded
         from .synth import ensure_embedded
-        from .synth.generate import GENERATOR_VERSION
 
         if self._embedded is None:
             root = self.run_dir / "data" / "embedded"
-            spec = self.profile.synth
-            stamp = self._ensure(
-                root / "embedded.json", "embedded",
-                {"spec": spec.to_dict(), "generator_version": GENERATOR_VERSION}, {},
-                lambda p: ensure_embedded(root, spec, seed=self.seed, workers=workers,
-                                          progress=self.progress),
-                "notebook 00's generator", hand_made=False)
+            stamp = ensure_embedded(root, self.profile.synth, seed=self.seed, workers=workers,
+                                    progress=self.progress, verify=self.verify)
             self._embedded = load_embedded(root)
-            self._embedded_digest = stamp["digest"]
+            self._embedded_digest = stamp["content"]
         return self._embedded
 
     def sources(self) -> RunSources:
@@ -146,7 +183,8 @@ class Run:
                 if not self.data_root:
                     raise ValueError("the paper profile reads the real datasets: set DATA_ROOT "
                                      "(see python -m rsclip_utils.catalog check DIR)")
-                self._sources = paper_sources(self.run_dir, self.data_root, self.context())
+                self._sources = paper_sources(self.run_dir, self.data_root, self.context(),
+                                              verify=self.verify)
             else:
                 sets = self.embedded()
                 self._sources = embedded_sources(sets, self._embedded_digest)
@@ -156,7 +194,7 @@ class Run:
 
     def m2b_path(self) -> Path:
         """Where notebook 02's records are."""
-        return self.run_dir / "m2b" / "m2b_records.jsonl"
+        return self.run_dir / STAGES["m2b"].output
 
     def _m2b(self, min_area: int | None = None, workers: int | None = None) -> dict:
         from .m2b import presets, run_m2b, write_m2b
@@ -169,9 +207,10 @@ class Run:
                                       workers=workers, progress=self.progress)
             write_m2b(records, report, path.parent)
 
-        params = self._carried(path, {"min_area": min_area}, {"min_area": 1})
+        params = self._carried(path, {"min_area": min_area},
+                               signature_defaults(presets, ["min_area"]))
         return self._ensure(path, "m2b", params, {"sources": sources.digest()}, build,
-                            "notebook 02, Mask-to-Box")
+                            lambda: [path, path.parent / "m2b_report.json"])
 
     def m2b(self, min_area: int | None = None, workers: int | None = None) -> list:
         """Notebook 02's Mask-to-Box records of the run's SEG sets (``m2b/m2b_records.jsonl``
@@ -183,7 +222,7 @@ class Run:
 
     def manifest_path(self) -> Path:
         """Where notebook 03's manifest is."""
-        return self.run_dir / "manifest.tsv"
+        return self.run_dir / STAGES["b2c"].output
 
     def _manifest(self, centre=None, number_words: bool | None = None) -> dict:
         from .b2c import B2CConfig, write_manifest
@@ -191,6 +230,7 @@ class Run:
         sources = self.sources()
         m2b = self._m2b()
         path = self.manifest_path()
+        report_path = self.run_dir / "manifest_report.json"
         defaults = asdict(B2CConfig(number_words=self.profile.b2c_number_words))
 
         def build(p):
@@ -199,15 +239,14 @@ class Run:
             records = sources.caption_records(list(read_jsonl(self.m2b_path())))
             report = write_manifest(records, path, seed=self.seed, config=config,
                                     progress=self.progress)
-            (self.run_dir / "manifest_report.json").write_text(
-                json.dumps(report.to_dict(), indent=1))
+            write_json(report_path, report.to_dict())
 
         asked = {"centre": list(centre) if centre is not None else None,
                  "number_words": number_words}
         carried = self._carried(path, asked, {k: defaults[k] for k in asked})
         return self._ensure(path, "b2c", {**defaults, **carried},
-                            {"sources": sources.digest(), "m2b": m2b["digest"]}, build,
-                            "notebook 03, Box-to-Caption")
+                            {"sources": sources.digest(), "m2b": m2b["content"]}, build,
+                            lambda: [path, report_path], needs=self._images_gone(path))
 
     def manifest(self, centre=None, number_words: bool | None = None) -> Path:
         """Notebook 03's ``manifest.tsv`` (and ``manifest_report.json``): human captions of
@@ -224,11 +263,11 @@ class Run:
 
     def dedup_path(self) -> Path:
         """Where notebook 04's de-duplicated manifest is."""
-        return self.run_dir / "manifest_dedup.tsv"
+        return self.run_dir / STAGES["dedup"].output
 
     def _dedup(self, max_distance: int | None = None, segments: int | None = None,
                workers: int | None = None, audit_distance: int | None = None) -> dict:
-        from .dedup import AUDIT_DISTANCE, dedup_manifest
+        from .dedup import dedup_manifest
 
         sources = self.sources()
         manifest = self._manifest()
@@ -241,13 +280,13 @@ class Run:
                            splits=sources.evaluation_splits(),
                            audit_distance=p["audit_distance"])
 
-        params = self._carried(path, {"max_distance": max_distance, "segments": segments,
-                                      "audit_distance": audit_distance},
-                               {"max_distance": 1, "segments": 4,
-                                "audit_distance": AUDIT_DISTANCE})
+        asked = {"max_distance": max_distance, "segments": segments,
+                 "audit_distance": audit_distance}
+        params = self._carried(path, asked, signature_defaults(dedup_manifest, list(asked)))
         return self._ensure(path, "dedup", params,
-                            {"sources": sources.digest(), "manifest": manifest["digest"]},
-                            build, "notebook 04, p-Hash de-duplication")
+                            {"sources": sources.digest(), "manifest": manifest["content"]},
+                            build, lambda: [path, self.run_dir / "dedup_report.json"],
+                            needs=self._images_gone(path))
 
     def manifest_dedup(self, max_distance: int | None = None, segments: int | None = None,
                        workers: int | None = None, audit_distance: int | None = None) -> Path:
@@ -268,9 +307,7 @@ class Run:
 
     def shards_index_path(self) -> Path:
         """Where the shards' index (``shards/shards.json``) of notebook 05 is."""
-        from .shards import INDEX
-
-        return self.run_dir / "shards" / INDEX
+        return self.run_dir / STAGES["shards"].output
 
     def _shards(self, shorter_side: int | None = None, workers: int | None = None) -> dict:
         from .shards import ShardSpec, write_shards
@@ -283,11 +320,13 @@ class Run:
 
         def build(p):
             write_shards(self.dedup_path(), path.parent, ShardSpec(seed=self.seed, **p),
-                         workers=workers, progress=self.progress)
+                         workers=workers, progress=self.progress,
+                         content=self.verify == "content")
 
-        # a build that stopped is resumed: write_shards keeps the shards it completed
-        return self._ensure(path, "shards", params, {"manifest_dedup": dedup["digest"]}, build,
-                            "notebook 05, decode-once shards", hand_made=False)
+        # a build that stopped is resumed: write_shards keeps the shards it completed and
+        # checked (their images unchanged, their bytes as recorded)
+        return self._ensure(path, "shards", params, {"manifest_dedup": dedup["content"]},
+                            build, lambda: files_under(path.parent))
 
     def shards(self, shorter_side: int | None = None, workers: int | None = None) -> Path:
         """Notebook 05's decode-once shards of the de-duplicated manifest (a folder of
@@ -299,22 +338,22 @@ class Run:
     # --- notebooks 05 and 06: training -----------------------------------------------------
 
     def _train(self, output: Path, manifest: Path, inputs: dict, made_by: str, **asked) -> dict:
-        """Train the profile's recipe on ``manifest`` into ``output.parent``, stamped."""
-        from .training import TrainConfig, train
+        """Train the profile's recipe on ``manifest`` into ``output.parent``, stamped with the
+        fields that define a run (:data:`~rsclip_utils.recipe.RUN_FIELDS`, those resume checks)."""
+        from .recipe import run_params
+        from .training import train
 
         spec = self.profile.train
         config = spec.to_config(manifest, output.parent, seed=self.seed,
                                 progress=self.progress, **asked)
-        params = {f.name: getattr(config, f.name) for f in fields(TrainConfig)
-                  if f.name not in _NOT_IN_STAMP
-                  and getattr(config, f.name) != _OMITTED_AT_DEFAULT.get(f.name, object())}
 
         def build(p):
             if output.parent.is_dir():
                 shutil.rmtree(output.parent)
             train(config)
 
-        return self._ensure(output, "train", params, inputs, build, made_by,
+        return self._ensure(output, "train", run_params(config), inputs, build,
+                            lambda: files_under(output.parent), made_by,
                             precious=self.profile.name == "paper")
 
     def checkpoint_path(self, start: str = "continual", augment: bool = True) -> Path:
@@ -345,9 +384,9 @@ class Run:
         if steps < spec.warmup:  # a run shorter than the warm-up: a tenth of it
             extra["warmup"] = max(1, steps // 10)
         if spec.data == "shards":
-            data, inputs = self.shards(), {"shards": self._shards()["digest"]}
+            data, inputs = self.shards(), {"shards": self._shards()["content"]}
         else:
-            data, inputs = self.dedup_path(), {"manifest_dedup": self._dedup()["digest"]}
+            data, inputs = self.dedup_path(), {"manifest_dedup": self._dedup()["content"]}
         made_by = (f"notebook 05, {start} pretraining" if augment else
                    "notebook 06, the counting diagnosis (no augmentation)")
         self._train(path, data, inputs, made_by, steps=steps, **extra)
@@ -368,8 +407,8 @@ class Run:
             write_manifest_rows(subset, rows)
 
         stamp = self._ensure(subset, "subset", {"kinds": list(kinds), "sources": used},
-                             {"manifest_dedup": dedup["digest"]}, build,
-                             "notebook 06, the data ablation")
+                             {"manifest_dedup": dedup["content"]}, build, lambda: [subset],
+                             needs=self._images_gone(subset))
         return subset, stamp
 
     def ablation_run(self, row, seed: int, steps: list[int]) -> dict[int, Path]:
@@ -384,11 +423,11 @@ class Run:
         if row.matched:
             data, stamp = self.ablation_subset(["RET"])
             added, added_stamp = self.ablation_subset([k for k in row.kinds if k != "RET"])
-            inputs = {"manifest": stamp["digest"], "added": added_stamp["digest"]}
+            inputs = {"manifest": stamp["content"], "added": added_stamp["content"]}
             extra = {"added_manifest": str(added), "added_batch_size": spec.batch_size}
         else:
             data, stamp = self.ablation_subset(list(row.kinds))
-            inputs = {"manifest": stamp["digest"]}
+            inputs = {"manifest": stamp["content"]}
         last = max(steps)
         out = self.run_dir / "ablation" / row.folder / f"seed{seed}" / "latest.pt"
         run = Run(self.run_dir, self.profile, seed, self.data_root, progress=False)
@@ -453,14 +492,15 @@ class Run:
     def write_metrics(self, path: str | Path, summary: dict, params: dict,
                       models: dict[str, Path]) -> Path:
         """Write notebook 06's ``metrics.json`` with a stamp naming the checkpoints it scored
-        (their stamps) and the evaluation's parameters."""
+        (their content) and the evaluation's parameters."""
         path = Path(path)
         inputs = {"sources": self.sources().digest()}
         for name, ckpt in models.items():
             stamp = read_stamp(ckpt)
-            inputs[name] = stamp["digest"] if stamp else str(ckpt)
-        path.write_text(json.dumps(summary, indent=1))
-        write_stamp(path, make_stamp("evaluation", params, inputs, **self.context()))
+            inputs[name] = stamp["content"] if stamp else str(ckpt)
+        write_json(path, summary)
+        write_stamp(path, seal(make_stamp("evaluation", params, inputs, **self.context()),
+                               [path], path.parent))
         return path
 
 

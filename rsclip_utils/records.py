@@ -19,7 +19,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .atomic import atomic_path
 from .errors import FormatError
+from .paths import portable, resolved, run_folder_of
 
 Box = tuple[int, int, int, int]
 
@@ -118,14 +120,23 @@ def box_area(box: Box) -> int:
     return (box[2] - box[0] + 1) * (box[3] - box[1] + 1)
 
 
+PATH_FIELDS = ("image", "mask", "annotation")  # the fields of a record that hold a file path
+
+
 def write_jsonl(records: Iterable[Record], path: str | Path) -> int:
-    """Write records one JSON object per line; returns how many were written."""
+    """Write records one JSON object per line, atomically; returns how many were written.
+    Paths to files inside the run folder are written relative to ``path``'s folder
+    (:func:`rsclip_utils.paths.portable`); :func:`read_jsonl` gives them back absolute."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    run_dir = run_folder_of(path)
     n = 0
-    with path.open("w", encoding="utf-8") as f:
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as f:
         for r in records:
-            f.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
+            d = r.to_dict()
+            for key in PATH_FIELDS:
+                if d.get(key):
+                    d[key] = portable(d[key], path, run_dir)
+            f.write(json.dumps(d, ensure_ascii=False) + "\n")
             n += 1
     return n
 
@@ -133,12 +144,17 @@ def write_jsonl(records: Iterable[Record], path: str | Path) -> int:
 def read_jsonl(path: str | Path) -> Iterator[Record]:
     """Read records written by :func:`write_jsonl`; a bad line raises naming file and line."""
     path = Path(path)
+    run_dir = run_folder_of(path)
     with path.open(encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
-                yield Record.from_dict(json.loads(line))
+                d = json.loads(line)
+                for key in PATH_FIELDS:
+                    if isinstance(d.get(key), str):
+                        d[key] = resolved(d[key], path, run_dir)
+                yield Record.from_dict(d)
             except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
                 raise FormatError(
                     path, lineno, f"{type(e).__name__}: {e}", expected="one record object per line"

@@ -39,6 +39,7 @@ import io
 import json
 import os
 import random
+import re
 import sys
 import tarfile
 from collections.abc import Sequence
@@ -49,8 +50,11 @@ from pathlib import Path
 from PIL import Image
 from tqdm.auto import tqdm
 
+from .atomic import atomic_path, write_json
 from .images import ImageError, open_rgb
 from .manifest import read_manifest
+from .paths import portable, resolved, run_folder_of
+from .stamps import fingerprint, same_file
 
 INDEX = "shards.json"
 SIZES = "sizes.json"
@@ -128,65 +132,109 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def _shard_digest(spec: ShardSpec, items: Sequence[tuple[int, dict]]) -> str:
-    """What a shard is made from: the spec and its images (paths, captions, sources, keys)."""
-    body = json.dumps([asdict(spec), [[i, e] for i, e in items]], sort_keys=True)
+def _shard_digest(spec: ShardSpec, items: Sequence[tuple[int, dict]], folder: Path) -> str:
+    """What a shard is made from: the spec and its images (paths as the shard writes them,
+    captions, sources, keys); the images' content is checked apart (:func:`_reusable`)."""
+    run_dir = run_folder_of(folder / INDEX)
+    body = json.dumps([asdict(spec), [[i, {**e, "filepath": portable(e["filepath"], folder / INDEX,
+                                                                      run_dir)}]
+                                      for i, e in items]], sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
 def _write_shard(job: tuple) -> dict:
-    """Write one shard (via ``.partial``, renamed when complete) and its record."""
+    """Write one shard (via a temporary file, renamed when complete) and its record: the shard's
+    size, time and SHA-256, and each source image's (checked when the shard is reused)."""
     folder, k, items, spec = job
-    path = Path(folder) / shard_name(k)
-    partial = path.with_name(path.name + ".partial")
-    skipped, samples = [], 0
-    with tarfile.open(partial, "w", format=tarfile.USTAR_FORMAT) as tar:
-        for index, entry in items:
-            try:
-                image = reduce_image(open_rgb(entry["filepath"]), spec.shorter_side)
-            except ImageError as e:
-                skipped.append({"filepath": entry["filepath"], "reason": str(e)})
-                continue
-            key = sample_key(index)
-            caption = random.Random(f"{spec.seed}/{key}").choice(entry["captions"])
-            meta = {"captions": entry["captions"], "filepath": entry["filepath"],
-                    "source": entry["source"], "width": image.width, "height": image.height}
-            _add(tar, f"{key}.{spec.image_format}", encode_image(image, spec))
-            _add(tar, f"{key}.txt", caption.encode("utf-8"))
-            _add(tar, f"{key}.json", json.dumps(meta, ensure_ascii=False,
-                                                sort_keys=True).encode("utf-8"))
-            samples += 1
-    data = partial.read_bytes()
-    os.replace(partial, path)
-    record = {"name": path.name, "samples": samples, "bytes": len(data),
-              "sha256": hashlib.sha256(data).hexdigest(), "skipped": skipped,
-              "made_from": _shard_digest(spec, items)}
-    Path(str(path) + ".json").write_text(json.dumps(record, indent=1) + "\n")
-    return record
-
-
-def _reusable(folder: Path, k: int, made_from: str) -> dict | None:
-    """The record of shard ``k`` when it is complete and made from the same inputs."""
+    folder = Path(folder)
     path = folder / shard_name(k)
-    record_path = Path(str(path) + ".json")
-    if not (path.is_file() and record_path.is_file()):
-        return None
-    try:
-        record = json.loads(record_path.read_text())
-    except json.JSONDecodeError:
-        return None
-    if record.get("made_from") != made_from or path.stat().st_size != record.get("bytes"):
-        return None
+    run_dir = run_folder_of(folder / INDEX)
+    skipped, samples, sources = [], 0, {}
+    with atomic_path(path) as partial:
+        with tarfile.open(partial, "w", format=tarfile.USTAR_FORMAT) as tar:
+            for index, entry in items:
+                where = portable(entry["filepath"], folder / INDEX, run_dir)
+                try:
+                    sources[where] = fingerprint(entry["filepath"])
+                    image = reduce_image(open_rgb(entry["filepath"]), spec.shorter_side)
+                except (ImageError, OSError) as e:
+                    skipped.append({"filepath": entry["filepath"], "reason": str(e)})
+                    continue
+                key = sample_key(index)
+                caption = random.Random(f"{spec.seed}/{key}").choice(entry["captions"])
+                meta = {"captions": entry["captions"], "filepath": where,
+                        "source": entry["source"], "width": image.width, "height": image.height}
+                _add(tar, f"{key}.{spec.image_format}", encode_image(image, spec))
+                _add(tar, f"{key}.txt", caption.encode("utf-8"))
+                _add(tar, f"{key}.json", json.dumps(meta, ensure_ascii=False,
+                                                    sort_keys=True).encode("utf-8"))
+                samples += 1
+        # the record before the shard takes its name (the rename keeps size and time): a shard
+        # without its record is never ours (foreign_files), a record without its shard is stale
+        record = {"name": path.name, "samples": samples, **fingerprint(partial),
+                  "skipped": skipped, "made_from": _shard_digest(spec, items, folder),
+                  "sources": sources}
+        write_json(Path(str(path) + ".json"), record)
     return record
+
+
+def _reusable(folder: Path, k: int, made_from: str, content: bool = False) -> dict | None:
+    """The record of shard ``k`` when it is complete, made from the same inputs, holds the bytes
+    it was written with, and its source images hold theirs (size and time first, the bytes when
+    those differ or ``content``); else None (the shard is rewritten)."""
+    path = folder / shard_name(k)
+    try:
+        record = json.loads(Path(str(path) + ".json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("made_from") != made_from:
+        return None
+    if same_file(path, record, content) is not None:
+        return None
+    run_dir = run_folder_of(folder)
+    for where, recorded in record.get("sources", {}).items():
+        if same_file(resolved(where, folder / INDEX, run_dir), recorded, content) is not None:
+            return None
+    return record
+
+
+_OURS = re.compile(r"shard-\d{5}\.tar(\.json|\.partial)?|sizes\.json|shards\.json(\.stamp\.json)?"
+                   r"|\..*\.tmp")
+
+
+def foreign_files(folder: str | Path) -> list[str]:
+    """The files in ``folder`` that :func:`write_shards` did not write: names it never uses, and
+    shard-named tars without their record (each shard's record is written before the shard
+    takes its name, so such a tar is another tool's)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    entries = sorted(folder.iterdir())
+    names = {p.name for p in entries}
+    out = []
+    for p in entries:
+        if p.is_dir() or not _OURS.fullmatch(p.name):
+            out.append(p.name + ("/" if p.is_dir() else ""))
+        elif p.name.endswith(".tar") and p.name + ".json" not in names:
+            out.append(p.name)
+    return out
 
 
 def write_shards(manifest: str | Path, folder: str | Path, spec: ShardSpec = ShardSpec(),
-                 workers: int | None = None, progress: bool = True) -> dict:
+                 workers: int | None = None, progress: bool = True,
+                 content: bool = False) -> dict:
     """Write the manifest's images to webdataset shards in ``folder`` (see the module docstring)
-    with ``workers`` processes (None: one per core); complete shards made from the same inputs
-    are kept (resume). Returns the report, also written as ``shards.json``."""
+    with ``workers`` processes (None: one per core); complete shards made from the same inputs,
+    whose bytes and source images are as recorded (``content``: hashed), are kept (resume), the
+    others rewritten. A folder holding files this function did not write is refused, listing
+    them, and left as it is. Returns the report, also written as ``shards.json``."""
     spec.check()
     folder = Path(folder)
+    foreign = foreign_files(folder)
+    if foreign:
+        raise FileExistsError(f"{folder} holds files rsclip_utils.shards did not write ("
+                              + ", ".join(foreign[:10]) + (", ..." if len(foreign) > 10 else "")
+                              + "); they are left as they are: choose another folder")
     folder.mkdir(parents=True, exist_ok=True)
     images = distinct_images(manifest)
     if not images:
@@ -197,14 +245,13 @@ def write_shards(manifest: str | Path, folder: str | Path, spec: ShardSpec = Sha
     records: dict[int, dict] = {}
     jobs = []
     for k, items in enumerate(chunks):
-        record = _reusable(folder, k, _shard_digest(spec, items))
+        record = _reusable(folder, k, _shard_digest(spec, items, folder), content)
         if record is not None:
             records[k] = record
         else:
             jobs.append((str(folder), k, items, spec))
-    for stale in folder.glob("shard-*.tar*"):  # shards beyond this manifest's, half-written ones
-        k = int(stale.name[6:11]) if stale.name[6:11].isdigit() else -1
-        if k >= len(chunks) or stale.name.endswith(".partial"):
+    for stale in folder.glob("shard-*.tar*"):  # beyond this manifest's, half-written (ours)
+        if int(stale.name[6:11]) >= len(chunks) or stale.name.endswith(".partial"):
             stale.unlink()
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     bar = tqdm(total=len(images), initial=sum(len(chunks[k]) for k in records), unit="img",
@@ -225,10 +272,11 @@ def write_shards(manifest: str | Path, folder: str | Path, spec: ShardSpec = Sha
             pool.shutdown()
     ordered = [records[k] for k in range(len(chunks))]
     sizes = {r["name"]: r["samples"] for r in ordered}
-    (folder / SIZES).write_text(json.dumps(sizes, indent=1) + "\n")
+    write_json(folder / SIZES, sizes)
     report = {
         "spec": asdict(spec),
-        "manifest": str(manifest),
+        "manifest": portable(os.path.abspath(manifest), folder / INDEX,
+                             run_folder_of(folder / INDEX)),
         "manifest_sha256": hashlib.sha256(Path(manifest).read_bytes()).hexdigest(),
         "images": len(images),
         "samples": sum(sizes.values()),
@@ -238,7 +286,7 @@ def write_shards(manifest: str | Path, folder: str | Path, spec: ShardSpec = Sha
         "reused_shards": len(records) - len(jobs),
         "skipped": [s for r in ordered for s in r["skipped"]],
     }
-    (folder / INDEX).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    write_json(folder / INDEX, report)
     return report
 
 
@@ -322,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
                      args.seed)
     try:
         report = write_shards(args.manifest, args.out, spec, args.workers, not args.quiet)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError) as e:  # FileExistsError: a folder of other files, listed
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"{report['images']} images -> {report['samples']} samples in "

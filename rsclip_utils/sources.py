@@ -12,10 +12,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .atomic import write_json
 from .datasets import EMBEDDED_SOURCES, ReadResult
 from .datasets.read_report import ReadReport
 from .records import Record, read_jsonl, write_jsonl
-from .stamps import make_stamp, read_stamp, write_stamp
+from .stamps import ensure, listing, make_stamp
 
 
 @dataclass
@@ -33,7 +34,7 @@ class RunSources:
     scenes: dict[str, ReadResult]
     count: ReadResult | None = None
     absent: list[str] = field(default_factory=list)
-    stamps: dict[str, str] = field(default_factory=dict)  # what was read: stamp digests
+    stamps: dict[str, str] = field(default_factory=dict)  # what was read: content digests
 
     def digest(self) -> str:
         """One digest for everything read (the input stamp later stages record)."""
@@ -83,7 +84,7 @@ class RunSources:
 
 def embedded_sources(sets: dict, stamp: str = "") -> RunSources:
     """The embedded sets (as :func:`~rsclip_utils.datasets.load_embedded` returns them) as a
-    :class:`RunSources`; ``stamp``: the digest of the embedded set's stamp."""
+    :class:`RunSources`; ``stamp``: the content digest of the embedded sets' stamp."""
     s = EMBEDDED_SOURCES
     return RunSources(ret={s["ret"]: sets["ret"]},
                       det={s["dota"]: sets["dota"], s["voc"]: sets["voc"]},
@@ -92,33 +93,50 @@ def embedded_sources(sets: dict, stamp: str = "") -> RunSources:
                       count=sets["count"], stamps={"embedded": stamp})
 
 
-def _cached(run_dir: Path, entry, data_root: Path, context: dict) -> tuple[ReadResult, str]:
-    """A registered dataset read once per run (``RUN_DIR/sources/<key>.jsonl``, stamped); later
-    notebooks read the cached records while the stamp matches. Returns the records and the
-    digest of their stamp."""
+def folder_listing(folder: str | Path) -> str:
+    """What a dataset folder held when it was read: every file under it by path, size and
+    modification time (:func:`rsclip_utils.stamps.listing`, no reading)."""
+    folder = Path(folder)
+    return listing(sorted(p for p in folder.rglob("*") if p.is_file()), folder)
+
+
+def _cached(run_dir: Path, entry, data_root: Path, context: dict,
+            verify: str = "quick") -> tuple[ReadResult, str]:
+    """A registered dataset read once per run (``RUN_DIR/sources/<key>.jsonl``, stamped by the
+    one rule, :func:`rsclip_utils.stamps.ensure`); later notebooks read the cached records while
+    the stamp matches, the cache is intact and the dataset's folder lists the same files (path,
+    size, modification time). Returns the records and what later stages record of them: the
+    cache's content and the folder's listing, so a replaced image reaches every stage."""
     from .catalog.loaders import load_dataset
 
     folder = run_dir / "sources"
     path, rep = folder / f"{entry.key}.jsonl", folder / f"{entry.key}.report.json"
+    listing = folder_listing(entry.folder(data_root))
     want = make_stamp("read", {"dataset": entry.key, "kind": entry.kind,
-                               "folder": str(entry.folder(data_root))}, {}, **context)
-    have = read_stamp(path)
-    if path.is_file() and rep.is_file() and have and have["digest"] == want["digest"]:
-        report = ReadReport(source=entry.key, strict=False)
-        d = json.loads(rep.read_text())
-        report.files, report.records, report.objects = d["files"], d["records"], d["objects"]
-        report.captions = d["captions"]
-        return ReadResult(list(read_jsonl(path)), report), want["digest"]
-    print(f"reading {entry.key} from {entry.folder(data_root)} (cached in {path})")
-    result = load_dataset(entry, data_root)
-    write_jsonl(result.records, path)
-    rep.write_text(json.dumps(result.report.to_dict(), indent=1))
-    write_stamp(path, want)
-    return result, want["digest"]
+                               "folder": str(entry.folder(data_root))},
+                      {"files": listing}, **context)
+    fresh: list[ReadResult] = []
+
+    def build(params):
+        print(f"reading {entry.key} from {entry.folder(data_root)} (cached in {path})")
+        result = load_dataset(entry, data_root)
+        write_jsonl(result.records, path)
+        write_json(rep, result.report.to_dict())
+        fresh.append(result)
+
+    stamp = ensure(path, want, build, lambda: [path, rep], f"the {entry.key} reader",
+                   cache=True, verify=verify)
+    if fresh:
+        return fresh[0], f"{stamp['content']}/{listing}"
+    report = ReadReport(source=entry.key, strict=False)
+    d = json.loads(rep.read_text())
+    report.files, report.records, report.objects = d["files"], d["records"], d["objects"]
+    report.captions = d["captions"]
+    return ReadResult(list(read_jsonl(path)), report), f"{stamp['content']}/{listing}"
 
 
 def paper_sources(run_dir: Path, data_root: str | Path, context: dict,
-                  registry=None) -> RunSources:
+                  registry=None, verify: str = "quick") -> RunSources:
     """Every complete registered dataset under ``data_root``, read by its loader (cached in
     ``RUN_DIR/sources/``); the COUNT entry (built from DOTA val) fills ``count``. Datasets that
     are not there are listed in ``absent``; one that is there but incomplete, or a missing RET-3
@@ -135,7 +153,8 @@ def paper_sources(run_dir: Path, data_root: str | Path, context: dict,
         if status.state == "missing":
             out.absent.append(key)
         elif status.state == "complete" and not problems:
-            result, out.stamps[key] = _cached(run_dir, registry[key], data_root, context)
+            result, out.stamps[key] = _cached(run_dir, registry[key], data_root, context,
+                                              verify)
             if registry[key].kind == "COUNT":  # the registry holds at most one
                 out.count = result
             else:

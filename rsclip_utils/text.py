@@ -7,6 +7,7 @@ evaluation (06) use them too.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 NUMBER_WORDS = [
@@ -34,8 +35,12 @@ IRREGULAR_PLURALS = {
 
 
 def plural(noun: str) -> str:
-    """English plural of a (possibly multi-word) noun: the last word changes."""
+    """English plural of a (possibly multi-word) noun: the last word changes. A non-ASCII last
+    word with no Latin letter (a Chinese ``飞机``, an Arabic ``طائرة``) is left as it is: an
+    English ``s`` means nothing there (ASCII words are pluralised exactly as before)."""
     head, _, last = noun.rpartition(" ")
+    if not last.isascii() and not any("LATIN" in unicodedata.name(c, "") for c in last):
+        return noun
     if last.lower() in IRREGULAR_PLURALS:
         last = IRREGULAR_PLURALS[last.lower()]
     elif re.search(r"(s|x|z|ch|sh)$", last):

@@ -1,6 +1,9 @@
-"""Continual pretraining as in RemoteCLIP (section IV-A): symmetric InfoNCE with a learned
-temperature, Adam with linear warm-up and cosine decay, automatic mixed precision (float16 with
-a GradScaler, or bfloat16; on GPUs, and slowly on CPUs), the paper's augmentations. Introduced in
+"""Continual pretraining as in RemoteCLIP (section IV-A): the loop. Symmetric InfoNCE with a
+learned temperature (:mod:`rsclip_utils.loss`), Adam with linear warm-up and cosine decay
+(:func:`lr_at`), automatic mixed precision (float16 with a GradScaler, or bfloat16; on GPUs, and
+slowly on CPUs), the paper's augmentations (:mod:`rsclip_utils.train_data`), checkpoints and
+resume (:mod:`rsclip_utils.checkpoints`), the log (``train_log.csv``, :func:`read_log`) and the
+command line, built from :class:`~rsclip_utils.recipe.TrainConfig`'s fields. Introduced in
 notebook 05.
 
 One loop for one process and for many: under ``torchrun`` it runs with DDP, and the features of
@@ -22,135 +25,44 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import math
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 from tqdm.auto import tqdm
 
-from .config import TrainSpec
+from .checkpoints import (
+    LATEST,
+    check_resume,
+    data_digest,
+    load_checkpoint,
+    manifest_digest,
+    resume_differences,
+    save_checkpoint,
+    save_snapshot,
+)
+from .config import get_profile
+from .loss import gather_with_grad, infonce_loss
 from .models import create_model
-from .shards import content_digest
+from .recipe import PRECISIONS, RUN_FIELDS, TrainConfig, TrainSpec, run_params
 from .train_data import AddedRowsDataset, ManifestDataset, ShardDataset
 
-PRECISIONS = ("fp32", "amp", "amp_bf16")
 LOG_COLUMNS = ("step", "epoch", "loss", "accuracy", "lr", "logit_scale", "images_per_s",
                "skipped_steps")
 
 
-def infonce_loss(image_features: torch.Tensor, text_features: torch.Tensor,
-                 logit_scale: torch.Tensor) -> torch.Tensor:
-    """Symmetric InfoNCE (CLIP's loss), written out.
-
-    With L2-normalised features, ``logits[i, j] = scale * <image_i, text_j>``; the pair on the
-    diagonal is the positive, every other entry of its row (image -> texts) and of its column
-    (text -> images) a negative. The loss is the mean of the two cross-entropies."""
-    logits_per_image = logit_scale * image_features @ text_features.T  # row i: image i vs texts
-    logits_per_text = logit_scale * text_features @ image_features.T   # row j: text j vs images
-    targets = torch.arange(len(logits_per_image), device=logits_per_image.device)
-    image_to_text = -F.log_softmax(logits_per_image, dim=1)[targets, targets].mean()
-    text_to_image = -F.log_softmax(logits_per_text, dim=1)[targets, targets].mean()
-    return (image_to_text + text_to_image) / 2
-
-
-class _GatherWithGrad(torch.autograd.Function):
-    """all_gather whose backward returns to each rank the gradient of its own slice, summed over
-    the ranks (each rank's loss uses every slice)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        parts = [torch.empty_like(x) for _ in range(torch.distributed.get_world_size())]
-        torch.distributed.all_gather(parts, x.contiguous())
-        ctx.rank, ctx.rows = torch.distributed.get_rank(), x.shape[0]
-        return torch.cat(parts, dim=0)
-
-    @staticmethod
-    def backward(ctx, grad):
-        grad = grad.contiguous().clone()
-        torch.distributed.all_reduce(grad)
-        return grad[ctx.rank * ctx.rows:(ctx.rank + 1) * ctx.rows]
-
-
-def gather_with_grad(features: torch.Tensor) -> torch.Tensor:
-    """Every rank's features, concatenated in rank order, keeping the gradient path to this
-    rank's own part (one process: the features themselves)."""
-    if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
-        return features
-    return _GatherWithGrad.apply(features)
-
-
 def lr_at(step: int, total: int, warmup: int, base_lr: float) -> float:
-    """Linear warm-up to ``base_lr`` over ``warmup`` steps, then cosine decay to 0 at ``total``."""
+    """Linear warm-up to ``base_lr`` over ``warmup`` steps, then cosine decay to 0 at ``total``
+    (notebook 05 plots it)."""
     if step < warmup:
         return base_lr * (step + 1) / warmup
     progress = (step - warmup) / max(1, total - warmup)
     return 0.5 * base_lr * (1 + math.cos(math.pi * min(1.0, progress)))
-
-
-# --- the loop -------------------------------------------------------------------------------
-
-_RECIPE = TrainSpec()  # the recipe fields' defaults: the default profile's (config.py)
-
-
-def _arg(default, help: str, **kw):
-    """A config field with its command-line help (the CLI is built from these fields)."""
-    return field(default=default, metadata={"help": help, **kw})
-
-
-@dataclass
-class TrainConfig:
-    """Everything a run depends on (saved in each checkpoint). The recipe fields (model to
-    workers) default to :class:`~rsclip_utils.config.TrainSpec`'s, the only place they are set;
-    a profile's run is ``profile.train.to_config(manifest, out, **overrides)``."""
-
-    manifest: str = _arg(None, "training data: a manifest TSV (rsclip_utils.manifest), read row "
-                         "by row, or a folder of shards (rsclip_utils.shards), one sample per "
-                         "image", required=True)
-    out: str = _arg(None, "run folder: log and checkpoints", required=True)
-    model: str = _arg(_RECIPE.model, "open_clip model name, or rsclip-tiny")
-    pretrained: str | None = _arg(_RECIPE.pretrained, "start: base, openai, remoteclip, a "
-                                  "checkpoint path, or none (random init)")
-    steps: int = _arg(_RECIPE.steps, "optimizer steps")
-    batch_size: int = _arg(_RECIPE.batch_size, "per process")
-    lr: float = _arg(_RECIPE.lr, "peak learning rate (after the linear warm-up, cosine decay)")
-    warmup: int = _arg(_RECIPE.warmup, "warm-up steps")
-    weight_decay: float = _arg(0.0, "Adam, as the paper; > 0 gives AdamW", alias="--wd")
-    betas: tuple[float, float] = _arg((0.9, 0.98), "Adam betas")
-    eps: float = _arg(1e-6, "Adam epsilon")
-    precision: str = _arg(_RECIPE.precision, "auto: amp on CUDA, fp32 on CPU; amp (float16 "
-                          "autocast + GradScaler) and amp_bf16 also run on a CPU, slowly",
-                          choices=("auto",) + PRECISIONS)
-    init_scale: float = _arg(2.0**16, "amp: the GradScaler's first loss scale")
-    growth_interval: int = _arg(2000, "amp: good steps before the loss scale doubles")
-    seed: int = _arg(0, "data order, augmentation and init")
-    workers: int = _arg(_RECIPE.workers, "data-loader processes")
-    checkpoint_every: int = _arg(100, "steps between checkpoints")
-    log_every: int = _arg(1, "steps between log rows")
-    augment: bool = _arg(True, "the paper's augmentation (--no-augment: resize only)")
-    added_manifest: str | None = _arg(None, "a second manifest TSV whose rows are added to "
-                                      "every batch, added_batch_size of them on top of "
-                                      "batch_size rows of --manifest (notebook 06's "
-                                      "exposure-matched control)")
-    added_batch_size: int = _arg(0, "rows of --added-manifest per step and process")
-    snapshots: tuple[int, ...] = _arg((), "steps after which the weights are also kept, as "
-                                      "snapshot-STEP.pt (notebook 06's budget study)",
-                                      nargs="*")
-    check_images: bool = _arg(True, "decode every image before the first step, naming bad "
-                              "files (--no-check-images: skip that pass)")
-    device: str = _arg("auto", "auto: cuda when present, else cpu")
-    resume: bool = _arg(False, "continue from <out>/latest.pt")
-    stop_after: int | None = _arg(None, "stop early at this step (to test resuming)")
-    grads_out: str | None = _arg(None, "save loss and gradients of the first step (DDP test)",
-                                 hidden=True)
-    progress: bool = _arg(True, "progress bar (--quiet: none)", alias="--quiet")
-    extra: dict = field(default_factory=dict)
 
 
 def _dist() -> tuple[int, int, int]:
@@ -160,67 +72,6 @@ def _dist() -> tuple[int, int, int]:
         torch.distributed.init_process_group(backend)
     rank = torch.distributed.get_rank() if world > 1 else 0
     return rank, world, int(os.environ.get("LOCAL_RANK", "0"))
-
-
-def _atomic_save(obj, path: Path, keep_previous: bool = True) -> None:
-    """Write ``path`` so that a crash at any moment leaves a readable checkpoint: the new one is
-    written beside it and renamed over it; with ``keep_previous``, the one it replaces is kept
-    as ``previous.pt`` (the fallback when ``latest.pt`` turns out unreadable)."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(obj, tmp)
-    if keep_previous and path.is_file():
-        os.replace(path, path.with_name("previous.pt"))
-    os.replace(tmp, path)
-
-
-def _load_checkpoint(latest: Path) -> dict:
-    """The latest checkpoint, or the previous one (saying so) when the latest cannot be read;
-    an error naming both files when neither can."""
-    try:
-        return torch.load(latest, map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - torch raises several kinds for a damaged file
-        previous = latest.with_name("previous.pt")
-        if not previous.is_file():
-            raise RuntimeError(f"{latest}: cannot read the checkpoint ({type(e).__name__}: "
-                               f"{e}) and there is no {previous.name} to fall back to") from e
-        try:
-            ckpt = torch.load(previous, map_location="cpu", weights_only=True)
-        except Exception as e2:  # noqa: BLE001
-            raise RuntimeError(f"{latest} and {previous}: neither checkpoint can be read "
-                               f"({type(e).__name__}; {type(e2).__name__})") from e2
-        print(f"{latest}: unreadable ({type(e).__name__}); resuming from {previous} "
-              f"(step {ckpt['step']})", file=sys.stderr)
-        return ckpt
-
-
-RESUME_MUST_MATCH = ("model", "batch_size", "steps", "warmup", "lr", "weight_decay", "betas",
-                     "eps", "seed", "precision", "augment", "added_batch_size", "snapshots")
-
-
-def manifest_digest(path: str | Path) -> str:
-    """SHA-256 of a manifest's bytes, or of what a shard folder holds
-    (:func:`~rsclip_utils.shards.content_digest`): a checkpoint records what it was trained on."""
-    path = Path(path)
-    return content_digest(path) if path.is_dir() else hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def data_digest(cfg: TrainConfig) -> str:
-    """What a run trains on: the manifest's digest, and the added manifest's after a "+"."""
-    digest = manifest_digest(cfg.manifest)
-    return digest + ("+" + manifest_digest(cfg.added_manifest) if cfg.added_manifest else "")
-
-
-def resume_differences(saved: dict, cfg: TrainConfig, digest: str) -> list[str]:
-    """What differs between the run a checkpoint belongs to and ``cfg`` (empty: it may resume)."""
-    out = [f"{k}: {saved.get(k)!r} -> {getattr(cfg, k)!r}" for k in RESUME_MUST_MATCH
-           if k in saved and _same(saved[k]) != _same(getattr(cfg, k))]
-    if saved.get("manifest_sha256") not in (None, digest):
-        out.append(f"manifest content: {saved['manifest_sha256'][:12]} -> {digest[:12]}")
-    return out
-
-
-def _same(v):
-    return list(v) if isinstance(v, (tuple, list)) else v
 
 
 def check_config(cfg: TrainConfig) -> None:
@@ -312,7 +163,8 @@ def train_step(net, optimizer, scaler, images, texts, autocast_dtype=None, grads
 
 
 def train(cfg: TrainConfig) -> TrainResult:
-    """Run (or resume) a training run; see the module docstring."""
+    """Run (or resume) a training run; see the module docstring. Notebook 05 runs the profile's
+    recipe through it (``spec.to_config(...)``), notebook 06 its comparisons."""
     rank, world, local_rank = _dist()
     if cfg.device == "auto":
         device = torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
@@ -327,15 +179,10 @@ def train(cfg: TrainConfig) -> TrainResult:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     digest = data_digest(cfg)
-    latest = out / "latest.pt"
-    ckpt = _load_checkpoint(latest) if cfg.resume and latest.is_file() else None
+    latest = out / LATEST
+    ckpt = load_checkpoint(latest) if cfg.resume and latest.is_file() else None
     if ckpt is not None:
-        differences = resume_differences({**ckpt.get("config", {}),
-                                          "manifest_sha256": ckpt.get("manifest_sha256")},
-                                         cfg, digest)
-        if differences:
-            raise ValueError(f"{latest}: cannot resume a run made differently: "
-                             + "; ".join(differences) + " (start a new --out, or drop --resume)")
+        check_resume(ckpt, cfg, digest, latest)
     torch.manual_seed(cfg.seed)
     bundle = create_model(cfg.model, cfg.pretrained, device=str(device))
     model = bundle.model
@@ -397,13 +244,6 @@ def train(cfg: TrainConfig) -> TrainResult:
     last_loss, speed = float("nan"), 0.0
     stop = min(cfg.steps, cfg.stop_after or cfg.steps)
 
-    def save():
-        if rank == 0:
-            _atomic_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                          "scaler": scaler.state_dict() if scaler else None, "step": step,
-                          "skipped_steps": skipped, "config": asdict(cfg),
-                          "manifest_sha256": digest}, latest)
-
     while step < stop:
         epoch, position = divmod(step, steps_per_epoch)
         data.epoch = epoch
@@ -436,11 +276,9 @@ def train(cfg: TrainConfig) -> TrainResult:
             bar.update()
             bar.set_postfix(loss=f"{last_loss:.3f}")
             if step in cfg.snapshots and rank == 0:  # the weights alone, kept
-                _atomic_save({"model": model.state_dict(), "step": step,
-                              "config": asdict(cfg), "manifest_sha256": digest},
-                             out / f"snapshot-{step:06d}.pt", keep_previous=False)
-            if step % cfg.checkpoint_every == 0 or step == stop:
-                save()
+                save_snapshot(out / f"snapshot-{step:06d}.pt", model, step, cfg, digest)
+            if (step % cfg.checkpoint_every == 0 or step == stop) and rank == 0:
+                save_checkpoint(latest, model, optimizer, scaler, step, skipped, cfg, digest)
     bar.close()
     if ddp:
         torch.distributed.barrier()
@@ -461,8 +299,6 @@ def _none(value: str) -> str | None:
 def build_parser(profile: str = "default") -> argparse.ArgumentParser:
     """The command line, one option per :class:`TrainConfig` field, with the recipe defaults of
     ``profile`` (``--profile``); the defaults shown by ``--help`` are the profile's."""
-    from .config import get_profile
-
     recipe = get_profile(profile).train.recipe()
     parser = argparse.ArgumentParser(prog="python -m rsclip_utils.training",
                                      description=__doc__,
@@ -523,6 +359,14 @@ def main(argv: list[str] | None = None) -> int:
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
     return 0
+
+
+# the names other modules, notebooks and benchmarks import from here, wherever they now live
+__all__ = ["LOG_COLUMNS", "OPENAI_DATASET_MEAN", "OPENAI_DATASET_STD", "PRECISIONS",
+           "RUN_FIELDS", "TrainConfig", "TrainResult", "TrainSpec", "build_parser",
+           "check_config", "data_digest", "gather_with_grad", "infonce_loss", "lr_at", "main",
+           "manifest_digest", "read_log", "resume_differences", "run_params", "train",
+           "train_step"]
 
 
 if __name__ == "__main__":

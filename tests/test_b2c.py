@@ -230,3 +230,44 @@ def test_manifest_lists_what_it_skips_and_keeps_odd_characters(tmp_path):
 
     df = pd.read_csv(tmp_path / "m.tsv", sep="\t")
     assert df["title"].tolist() == ['a "quoted" caption across lines']
+
+
+def test_non_ascii_class_names_are_captioned_and_only_unusable_objects_are_dropped(tmp_path):
+    """A Chinese or Arabic label is a class name like any other: the record is captioned with
+    it (no English plural), and only the objects that cannot be worded are dropped, each
+    counted with its true reason."""
+    from rsclip_utils.text import model_tokens
+
+    Image.new("RGB", (W, H)).save(tmp_path / "a.png")
+    objects = [ObjectAnnotation("飞机", tuple(CENTRE)), ObjectAnnotation("飞机", (60, 60, 70, 70)),
+               ObjectAnnotation("طائرة", tuple(EDGE)), ObjectAnnotation("ship", (80, 80, 90, 90)),
+               ObjectAnnotation("-", (1, 1, 4, 4)),
+               ObjectAnnotation("bad\x00name", (1, 1, 4, 4))]
+    record = Record(str(tmp_path / "a.png"), "x", "1", "train", W, H, objects=objects)
+    path = tmp_path / "m.tsv"
+    report = write_manifest([record], path, progress=False).to_dict()["x"]
+    assert report["images_captioned"] == 1 and report["skipped"] == {}
+    with path.open(newline="", encoding="utf-8") as f:
+        titles = [r["title"] for r in csv.DictReader(f, delimiter="\t")]
+    text = " ".join(titles)
+    assert len(titles) == 5 and "飞机" in text and "طائرة" in text and "ship" in text
+    assert "2 飞机" in text and "飞机s" not in text and "a طائرة" in text
+    assert report["objects_dropped"] == {
+        "class name gives no caption noun (no letter or digit in any script)": 1,
+        "class name holds a control character": 1,
+    }
+    assert all("dropped" in e for e in report["objects_dropped_examples"])
+    # a record of unusable objects only is skipped with that reason, not a false one
+    bad = Record(str(tmp_path / "a.png"), "y", "2", "train", W, H,
+                 objects=[ObjectAnnotation("ship", (1, 1, 4, float("nan")))])
+    skipped = write_manifest([bad], tmp_path / "n.tsv", progress=False).to_dict()["y"]["skipped"]
+    assert list(skipped) == ["no usable object, every one dropped: box is not four finite "
+                             "numbers"]
+    # the tokenizer (byte-level BPE) spells such names in byte tokens that decode back to them
+    from open_clip.tokenizer import SimpleTokenizer
+
+    tok = SimpleTokenizer()
+    for name, n in (("飞机", 5), ("طائرة", 5)):
+        ids = model_tokens(name)
+        assert len(ids) == n and tok.decode(list(ids)).strip() == name
+    assert all(token_count(c) <= 77 for c in titles)

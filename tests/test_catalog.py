@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import io
 import json
+import re
 import threading
 import zipfile
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from rsclip_utils.catalog import (
     DownloadError,
@@ -65,10 +68,20 @@ def test_a_malformed_registry_entry_is_named(tmp_path):
         load_registry(path)
 
 
+def _tiny_jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), (90, 120, 60)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+JPEG = _tiny_jpeg()
+
+
 def _touch(folder: Path, names):
+    """Files that hold what their names promise: a decodable JPEG for ``.jpg``, else one byte."""
     folder.mkdir(parents=True, exist_ok=True)
     for n in names:
-        (folder / n).write_bytes(b"x")
+        (folder / n).write_bytes(JPEG if n.endswith(".jpg") else b"x")
 
 
 def test_check_reports_missing_incomplete_and_complete(tmp_path):
@@ -92,6 +105,42 @@ def test_check_of_scene_folders_counts_classes_and_images(tmp_path):
     assert check_dataset(entry, tmp_path).state == "complete"
     (tmp_path / "RS2800" / "c0" / "0.jpg").unlink()
     assert check_dataset(entry, tmp_path).state == "incomplete"
+
+
+def test_check_opens_what_it_counts(tmp_path):
+    entry = REGISTRY["UCM"]  # dataset.json and images/ (2,100)
+    base = tmp_path / "UCM"
+    _touch(base / "images", [f"{i}.jpg" for i in range(2100)])
+    (base / "dataset.json").write_text("<!DOCTYPE html>\n<html><body>Sign in</body></html>\n")
+    for i in range(40):
+        (base / "images" / f"{i}.jpg").write_bytes(b"")
+    for i in range(1000, 2100):  # a copy cut short: the sample of five meets some
+        (base / "images" / f"{i}.jpg").write_bytes(JPEG[: len(JPEG) // 2])
+    status = check_dataset(entry, tmp_path)
+    text = "\n".join(status.problems)
+    assert status.state == "incomplete"
+    assert f"{base / 'dataset.json'}: an HTML page" in text
+    assert f"{base / 'images'}: 40 empty files (0 bytes)" in text
+    assert re.search(rf"{base / 'images'}/1\d+\.jpg: not a readable \.jpg file \(OSError",
+                     text), text
+    (base / "dataset.json").write_text('{"images": [1, 2,]}')
+    assert f"{base / 'dataset.json'}:1: JSON does not parse" in "\n".join(
+        check_dataset(entry, tmp_path).problems)
+
+
+def test_check_names_a_file_where_a_folder_should_be(tmp_path):
+    entry = REGISTRY["UCM"]
+    (tmp_path / "UCM").mkdir()
+    (tmp_path / "UCM" / "dataset.json").write_text('{"images": []}')
+    (tmp_path / "UCM" / "images").write_bytes(b"a file, not a folder")
+    status = check_dataset(entry, tmp_path)
+    assert status.state == "incomplete"
+    assert len(status.problems) == 1
+    assert status.problems[0].startswith(f"{tmp_path / 'UCM' / 'images'}: a file stands where "
+                                         "a folder is expected (the 2,100 UC Merced images")
+    (tmp_path / "AID").write_bytes(b"")
+    status = check_dataset(REGISTRY["AID"], tmp_path)
+    assert status.state == "incomplete" and "a file stands where" in status.problems[0]
 
 
 def test_check_cli_exit_status_and_json(tmp_path, capsys):
@@ -244,3 +293,29 @@ def test_instructions_and_list(capsys):
     assert data_cli(["list"]) == 0
     listed = capsys.readouterr().out.splitlines()
     assert len([ln for ln in listed if ln.strip()]) == len(REGISTRY)
+
+
+def test_check_all_files_finds_what_the_sample_misses_and_huge_images_are_opened(tmp_path,
+                                                                                capsys):
+    entry = REGISTRY["UCM"]
+    base = tmp_path / "UCM"
+    _touch(base / "images", [f"{i:04d}.jpg" for i in range(2100)])
+    (base / "dataset.json").write_text('{"images": []}')
+    (base / "images" / "0007.jpg").write_bytes(JPEG[: len(JPEG) // 2])  # between the sample
+    assert check_dataset(entry, tmp_path).state == "complete"
+    status = check_dataset(entry, tmp_path, sample=None)
+    assert status.state == "incomplete" and "0007.jpg: not a readable .jpg" in status.problems[0]
+    assert data_cli(["check", str(tmp_path), "--only", "UCM"]) == 0
+    assert "up to 5 files of each folder were opened (every file: --all-files)" in \
+        capsys.readouterr().out
+    assert data_cli(["check", str(tmp_path), "--only", "UCM", "--all-files"]) == 1
+    assert "every file was opened" in capsys.readouterr().out
+    # a PNG over PIL's decompression-bomb limit (DOTA scenes reach 20,000 px), cut short
+    buffer = io.BytesIO()
+    Image.new("L", (20_000, 20_000)).save(buffer, "PNG")
+    (base / "images" / "0007.jpg").unlink()
+    (base / "images" / "0.png").write_bytes(buffer.getvalue()[:1500])
+    status = check_dataset(entry, tmp_path)
+    assert any("/0.png: not a readable .png" in p for p in status.problems), status.problems
+    (base / "images" / "0.png").write_bytes(buffer.getvalue())
+    assert check_dataset(entry, tmp_path).state == "complete"

@@ -325,3 +325,40 @@ def test_token_equal_captions_are_counted_and_tie_in_every_protocol(smoke_embedd
     # the two captions are encoded once per protocol (one embedding: an exact tie)
     n = sum(len(x.captions) for x in test)
     assert sorted(len(np.load(f)) for f in tmp_path.glob("text-*.npy")) == [n - 1] * 3
+
+
+def test_the_feature_cache_never_serves_features_of_images_made_again_at_the_same_paths(
+        tmp_path):
+    """Notebook 06 after a new SEED in the same run folder: the base model's key is the same,
+    the images are new; their features must be encoded again (and a damaged cache file too)."""
+    import os
+
+    from rsclip_utils.evaluation import _batched_features
+
+    paths = [tmp_path / f"{k}.png" for k in range(3)]
+    encoded = []
+
+    def encode(batch):  # a stand-in encoder: the features are the files' first bytes
+        encoded.append(len(batch))
+        return np.array([[float(open(p, "rb").read()[0])] for p in batch], np.float32)
+
+    for k, p in enumerate(paths):
+        p.write_bytes(bytes([k + 1]) * 8)
+    first = _batched_features("image", [str(p) for p in paths], encode, 2, tmp_path / "c", "m",
+                              False)
+    again = _batched_features("image", [str(p) for p in paths], encode, 2, tmp_path / "c", "m",
+                              False)
+    assert encoded == [2, 1] and np.array_equal(first, again)  # reused
+    for k, p in enumerate(paths):  # another seed: new images under the same names
+        p.write_bytes(bytes([k + 100]) * 8)
+        os.utime(p, ns=(10**18 + k, 10**18 + k))
+    new = _batched_features("image", [str(p) for p in paths], encode, 2, tmp_path / "c", "m",
+                            False)
+    assert new[:, 0].tolist() == [100, 101, 102]
+    cached = sorted((tmp_path / "c").glob("image-*.npy"))
+    cached[-1].write_bytes(b"not an array")
+    for c in cached:
+        c.write_bytes(b"damaged")
+    fresh = _batched_features("image", [str(p) for p in paths], encode, 2, tmp_path / "c", "m",
+                              False)
+    assert fresh[:, 0].tolist() == [100, 101, 102] and encoded == [2, 1, 2, 1, 2, 1]

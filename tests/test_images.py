@@ -8,6 +8,7 @@ import pytest
 import tifffile
 from PIL import Image
 
+from rsclip_utils import datasets as ds
 from rsclip_utils import dedup
 from rsclip_utils.datasets import load_rgb as datasets_load_rgb
 from rsclip_utils.images import ImageError, load_rgb, open_rgb, to_uint8
@@ -114,3 +115,41 @@ def test_every_real_sample_image_is_read(realdata):
         with Image.open(p) as im:
             if im.mode in ("RGB", "L", "P", "RGBA"):
                 assert np.array_equal(rgb, np.asarray(im.convert("RGB"))), p
+
+
+def test_16_bit_rgb_and_extra_band_files_are_stretched_whatever_pils_mode(tmp_path):
+    """PIL opens a 16-bit RGB TIFF or PNG (and a 16-bit RGB TIFF with a fourth band) as 8-bit
+    RGB/RGBA keeping each value's high byte (10,200 -> 39); the header decides here."""
+    import cv2
+
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 10_201, (24, 32, 4)).astype(np.uint16)
+    a[0, 0, :3], a[0, 1, :3] = 0, 10_200
+    tifffile.imwrite(tmp_path / "rgb.tif", a[..., :3], photometric="rgb")
+    tifffile.imwrite(tmp_path / "rgbx.tif", a, photometric="rgb", extrasamples=["unspecified"])
+    tifffile.imwrite(tmp_path / "rgba.tif", a, photometric="rgb", extrasamples=["unassalpha"])
+    cv2.imwrite(str(tmp_path / "rgb.png"), np.ascontiguousarray(a[..., 2::-1]))  # BGR order
+    expected = to_uint8(a[..., :3])  # the first three bands, stretched together
+    names = ("rgb.tif", "rgbx.tif", "rgba.tif", "rgb.png")
+    for name in names:
+        with Image.open(tmp_path / name) as im:
+            im.load()
+            assert im.mode in ("RGB", "RGBA") and np.asarray(im).max() <= 39  # what PIL gives
+        assert np.array_equal(load_rgb(tmp_path / name), expected), name
+
+    from rsclip_utils.images import depth_note, open_image  # what was done, said
+
+    for name in names:
+        note = depth_note(tmp_path / name)
+        assert "16-bit" in note and "stretched" in note, name
+        assert open_image(tmp_path / name).info["stretch"] == note
+    assert "bands 1-3 become R, G, B (band 4 left out)" in depth_note(tmp_path / "rgbx.tif")
+    # the readers list it: a scene folder of one such image
+    (tmp_path / "set" / "Farm").mkdir(parents=True)
+    tifffile.imwrite(tmp_path / "set" / "Farm" / "x.tif", a, photometric="rgb",
+                     extrasamples=["unspecified"])
+    res = ds.read_scene_folders(tmp_path / "set")
+    assert res.report.counts() == {"deep_image": 1}
+    assert "band 4 left out" in str(res.report.problems[0])
+    Image.new("RGB", (8, 8)).save(tmp_path / "plain.png")
+    assert depth_note(tmp_path / "plain.png") is None  # 8-bit files: as PIL decodes them

@@ -193,3 +193,32 @@ def test_match_is_one_to_one():
     pred = [("a", [0, 0, 9, 9]), ("a", [0, 0, 9, 8])]
     m = match_boxes(pred, truth)["a"]
     assert m == {"predicted": 2, "true": 1, "matched": 1}
+
+
+def test_the_image_size_wins_and_every_mismatch_is_listed(tmp_path):
+    """A record that says 100x100 over a 50x40 image and mask: the boxes and the size are the
+    image's, and the report lists the record; a mask that does not match its image is skipped
+    with both sizes named; so is a record whose image does not open."""
+    labels = np.zeros((40, 50), np.uint8)
+    labels[5:10, 5:10] = 2  # LoveDA building
+    Image.fromarray(labels).save(tmp_path / "m.png")
+    Image.new("RGB", (50, 40)).save(tmp_path / "i.png")
+    Image.new("RGB", (100, 100)).save(tmp_path / "big.png")
+    common = {"source": "x", "split": "train", "mask_format": "loveda",
+              "mask": str(tmp_path / "m.png")}
+    records = [Record(str(tmp_path / "i.png"), image_id="a", width=100, height=100, **common),
+               Record(str(tmp_path / "i.png"), image_id="b", width=50, height=40, **common),
+               Record(str(tmp_path / "big.png"), image_id="c", **common),
+               Record(str(tmp_path / "gone.png"), image_id="d", **common)]
+    out, report = run_m2b(records, workers=1, progress=False)
+    assert [(r.image_id, r.width, r.height) for r in out] == [("a", 50, 40), ("b", 50, 40)]
+    assert out[0].objects[0].box == (5, 5, 9, 9)
+    rep = report.to_dict()["x"]
+    assert rep["size_mismatches"] == 1
+    (example,) = rep["size_mismatch_examples"]
+    assert example["image"] == str(tmp_path / "i.png")
+    assert "100x100" in example["why"] and "m.png are 50x40" in example["why"]
+    why = {s["image"]: s["why"] for s in rep["skipped_examples"]}
+    assert why[str(tmp_path / "big.png")].endswith(
+        "m.png is 50x40 but its image is 100x100: its boxes would not fall on the image")
+    assert why[str(tmp_path / "gone.png")].startswith("image does not open: FileNotFoundError")

@@ -1,8 +1,11 @@
 """The stage chain (rsclip_utils.pipeline) on embedded smoke data: each output is built once,
-stamped, reused while its stamp matches, rebuilt (saying why) when a parameter or an input
-changed, and refused when it carries no stamp."""
+stamped, reused while its stamp matches and it holds what was written, rebuilt (saying why) when
+a parameter or an input changed, refused when it carries no stamp or was edited by hand; a run
+folder moved elsewhere is reused where it now is."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -25,9 +28,9 @@ def test_changing_b2cs_centre_rebuilds_the_manifest_dedup_and_checkpoint(run_dir
         assert f"building {run_dir}" in built and stage in built
     chain = {p: read_stamp(p) for p in (run.m2b_path(), run.manifest_path(), run.dedup_path(),
                                         checkpoint)}
-    assert chain[run.manifest_path()]["inputs"]["m2b"] == chain[run.m2b_path()]["digest"]
-    assert chain[run.dedup_path()]["inputs"]["manifest"] == chain[run.manifest_path()]["digest"]
-    assert chain[checkpoint]["inputs"]["manifest_dedup"] == chain[run.dedup_path()]["digest"]
+    assert chain[run.manifest_path()]["inputs"]["m2b"] == chain[run.m2b_path()]["content"]
+    assert chain[run.dedup_path()]["inputs"]["manifest"] == chain[run.manifest_path()]["content"]
+    assert chain[checkpoint]["inputs"]["manifest_dedup"] == chain[run.dedup_path()]["content"]
     assert chain[checkpoint]["params"]["steps"] == 2
     trained = checkpoint.stat().st_mtime_ns
 
@@ -48,8 +51,8 @@ def test_changing_b2cs_centre_rebuilds_the_manifest_dedup_and_checkpoint(run_dir
     assert [r.title for r in read_manifest(run.manifest_path())] != before
     new = {p: read_stamp(p) for p in chain}
     assert new[run.m2b_path()] == chain[run.m2b_path()]  # upstream of the change: kept
-    assert new[run.dedup_path()]["inputs"]["manifest"] == new[run.manifest_path()]["digest"]
-    assert new[checkpoint]["inputs"]["manifest_dedup"] == new[run.dedup_path()]["digest"]
+    assert new[run.dedup_path()]["inputs"]["manifest"] == new[run.manifest_path()]["content"]
+    assert new[checkpoint]["inputs"]["manifest_dedup"] == new[run.dedup_path()]["content"]
     assert new[checkpoint]["params"]["steps"] == 2  # 05's STEPS as it was run
     assert new[run.manifest_path()]["params"]["centre"] == [0.3, 0.7]
     assert checkpoint.stat().st_mtime_ns != trained
@@ -78,11 +81,50 @@ def test_another_seed_in_the_same_folder_rebuilds_naming_the_seed(run_dir, capsy
 def test_an_output_without_a_stamp_is_refused_naming_it(run_dir):
     run = Run(run_dir, "smoke", 0, progress=False)
     stamp_path(run.manifest_path()).unlink()  # as if written by hand
-    with pytest.raises(StaleOutputError, match=r"manifest\.tsv exists without a stamp"):
+    with pytest.raises(StaleOutputError, match=r"manifest\.tsv exists without a valid stamp"):
         run.checkpoint()
     run.manifest_path().unlink()
     run.manifest(centre=[0.3, 0.7])  # removed as the message says: built again
     assert read_stamp(run.manifest_path())["params"]["centre"] == [0.3, 0.7]
+
+
+def test_a_manifest_edited_by_hand_is_refused_and_nothing_downstream_uses_it(run_dir, capsys):
+    run = Run(run_dir, "smoke", 0, progress=False)
+    run.manifest_dedup()
+    rows = run.manifest_path().read_text().splitlines(keepends=True)
+    run.manifest_path().write_text("".join(rows[:-3]))  # three captions removed by hand
+    capsys.readouterr()
+    with pytest.raises(StaleOutputError, match=r"manifest\.tsv changed after notebook 03"):
+        Run(run_dir, "smoke", 0, progress=False).manifest_dedup()
+    assert run.manifest_path().read_text() == "".join(rows[:-3])  # kept, named
+    run.manifest_path().write_text("".join(rows))  # put back as written: reused as it was
+    assert Run(run_dir, "smoke", 0, progress=False).manifest_dedup() == run.dedup_path()
+    assert "rebuilding" not in capsys.readouterr().out
+
+
+def test_a_run_folder_moved_elsewhere_is_reused_there(run_dir, tmp_path, capsys):
+    import shutil
+
+    run = Run(run_dir, "smoke", 0, progress=False)
+    run.checkpoint(steps=2)
+    moved = tmp_path / "moved"
+    shutil.copytree(run_dir, moved)  # new modification times, same bytes
+    capsys.readouterr()
+    there = Run(moved, "smoke", 0, progress=False)
+    shutil.move(run_dir, tmp_path / "away")  # the old folder gone: nothing may point there
+    try:
+        assert there.checkpoint() == moved / "train" / "latest.pt"
+        assert "building" not in capsys.readouterr().out  # every stage reused
+        rows = read_manifest(there.dedup_path())
+        assert rows and all(r.filepath.startswith(str(moved) + "/") for r in rows)
+        assert "\t" in there.dedup_path().read_text().splitlines()[1]
+        assert not there.dedup_path().read_text().splitlines()[1].startswith("/")
+        shutil.rmtree(moved / "data" / "embedded" / "ret")  # images gone: rebuilt, saying so
+        there = Run(moved, "smoke", 0, progress=False)
+        there.m2b()
+        assert "ret/" in capsys.readouterr().out and (moved / "data/embedded/ret").is_dir()
+    finally:
+        shutil.move(tmp_path / "away", run_dir)
 
 
 def test_a_long_run_made_differently_is_refused_not_retrained(tmp_path):
@@ -95,9 +137,9 @@ def test_a_long_run_made_differently_is_refused_not_retrained(tmp_path):
         built.append(params)
         output.write_bytes(b"weights")
 
-    run._ensure(output, "train", {"steps": 10}, {}, build, "notebook 05")
+    run._ensure(output, "train", {"steps": 10}, {}, build, lambda: [output], "notebook 05")
     with pytest.raises(StaleOutputError, match="parameter steps: 10 -> 20"):
-        run._ensure(output, "train", {"steps": 20}, {}, build, "notebook 05",
+        run._ensure(output, "train", {"steps": 20}, {}, build, lambda: [output], "notebook 05",
                     precious=True)
     assert built == [{"steps": 10}] and output.read_bytes() == b"weights"
 
@@ -113,12 +155,13 @@ def test_a_build_that_stops_half_way_leaves_no_stamp_to_trust(tmp_path):
         output.write_text("half")
         raise KeyboardInterrupt
 
-    run._ensure(output, "b2c", {"centre": [0.25, 0.75]}, {}, good, "notebook 03")
+    files = lambda: [output]  # noqa: E731
+    run._ensure(output, "b2c", {"centre": [0.25, 0.75]}, {}, good, files, "notebook 03")
     with pytest.raises(KeyboardInterrupt):
-        run._ensure(output, "b2c", {"centre": [0.3, 0.7]}, {}, broken, "notebook 03")
+        run._ensure(output, "b2c", {"centre": [0.3, 0.7]}, {}, broken, files, "notebook 03")
     assert read_stamp(output) is None  # the old stamp went before the build began
     with pytest.raises(StaleOutputError, match="stopped half-way"):
-        run._ensure(output, "b2c", {"centre": [0.3, 0.7]}, {}, good, "notebook 03")
+        run._ensure(output, "b2c", {"centre": [0.3, 0.7]}, {}, good, files, "notebook 03")
 
 
 def test_shards_are_a_stamped_stage_that_a_shard_profile_trains_from(run_dir, capsys):
@@ -133,14 +176,26 @@ def test_shards_are_a_stamped_stage_that_a_shard_profile_trains_from(run_dir, ca
     folder = run.shards()
     index = read_index(folder)
     stamp = read_stamp(run.shards_index_path())
-    assert stamp["inputs"]["manifest_dedup"] == read_stamp(run.dedup_path())["digest"]
+    assert stamp["inputs"]["manifest_dedup"] == read_stamp(run.dedup_path())["content"]
     assert stamp["params"]["shorter_side"] == 64 == index["spec"]["shorter_side"]
     assert index["images"] == len({r.filepath for r in read_manifest(run.dedup_path())})
     capsys.readouterr()
     assert Run(run_dir, profile, 0, progress=False).shards() == folder
     assert capsys.readouterr().out == ""  # reused
     checkpoint = run.checkpoint(steps=2)
-    assert read_stamp(checkpoint)["inputs"] == {"shards": stamp["digest"]}
+    assert read_stamp(checkpoint)["inputs"] == {"shards": stamp["content"]}
+    # a shard damaged in place, its size and time put back: the quick check cannot see it, a
+    # content check finds it and the shard is written again (not re-stamped as it is)
+    shard = folder / "shard-00000.tar"
+    good, st = shard.read_bytes(), shard.stat()
+    damaged = bytearray(good)
+    damaged[len(good) // 2] ^= 0xFF
+    shard.write_bytes(bytes(damaged))
+    os.utime(shard, ns=(st.st_atime_ns, st.st_mtime_ns))
+    capsys.readouterr()
+    Run(run_dir, profile, 0, progress=False, verify="content").shards()
+    assert f"{shard}: content changed" in capsys.readouterr().out
+    assert shard.read_bytes() == good
     # another size rebuilds the shards, saying why
     run.shards(shorter_side=48)
     assert "shorter_side" in capsys.readouterr().out

@@ -190,3 +190,66 @@ def test_what_a_checkpoint_records_is_the_content_not_how_it_was_written(images_
     x = d[0][0]
     copy = pickle.loads(pickle.dumps(d))
     assert (copy[0][0] == x).all()
+
+
+def test_an_image_replaced_at_the_same_path_is_not_served_from_a_reused_shard(tmp_path):
+    rng = np.random.default_rng(1)
+    paths = []
+    for k in range(4):
+        paths.append(tmp_path / f"im{k}.png")
+        Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(paths[-1])
+    manifest = tmp_path / "m.tsv"
+    write_manifest_rows(manifest, [(str(p), f"image {k}", "dota", str(k), "train")
+                                   for k, p in enumerate(paths)])
+    spec = ShardSpec(samples_per_shard=2, image_format="png")
+    first = write_shards(manifest, tmp_path / "s", spec, workers=1, progress=False)
+    Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(paths[3])  # same path, new pixels
+    again = write_shards(manifest, tmp_path / "s", spec, workers=1, progress=False)
+    assert again["reused_shards"] == 1
+    assert again["shards"][0] == first["shards"][0] and again["shards"][1] != first["shards"][1]
+    served = {s["key"]: s for s in scan_shard(tmp_path / "s" / "shard-00001.tar")}
+    with open(tmp_path / "s" / "shard-00001.tar", "rb") as f:
+        offset, size = served["00000003"]["image"]
+        f.seek(offset)
+        import io
+        assert np.asarray(Image.open(io.BytesIO(f.read(size)))).max() == 0
+
+
+def test_a_damaged_shard_of_the_same_size_is_rewritten(images_manifest, tmp_path):
+    spec = ShardSpec(samples_per_shard=4)
+    first = write_shards(images_manifest, tmp_path, spec, workers=1, progress=False)
+    shard = tmp_path / "shard-00001.tar"
+    data = bytearray(shard.read_bytes())
+    data[700] ^= 0xFF  # same size, one byte flipped
+    shard.write_bytes(bytes(data))
+    again = write_shards(images_manifest, tmp_path, spec, workers=1, progress=False)
+    assert again["reused_shards"] == 1 and again["shards"] == first["shards"]
+    assert sha(shard) == first["shards"][1]["sha256"]
+
+
+def test_an_out_folder_of_other_files_is_refused_listing_them(images_manifest, tmp_path, capsys):
+    from rsclip_utils.shards import main
+
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "shard-00000.tar").write_bytes(b"another tool's tar")
+    (theirs / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="notes.txt.*shard-00000.tar"):
+        write_shards(images_manifest, theirs, ShardSpec(), workers=1, progress=False)
+    assert main(["--manifest", str(images_manifest), "--out", str(theirs), "--quiet"]) == 2
+    assert "shard-00000.tar" in capsys.readouterr().err
+    assert (theirs / "shard-00000.tar").read_bytes() == b"another tool's tar"
+    assert sorted(p.name for p in theirs.iterdir()) == ["notes.txt", "shard-00000.tar"]
+
+
+def test_a_tar_dropped_among_our_shards_is_named_not_deleted(images_manifest, tmp_path):
+    """Every shard's record is written before the shard takes its name, so a shard-named tar
+    without one is another tool's, even in a folder of ours, beyond the shards it needs or not."""
+    out = tmp_path / "shards"
+    write_shards(images_manifest, out, ShardSpec(samples_per_shard=2), workers=1, progress=False)
+    assert all((out / (p.name + ".json")).is_file() for p in out.glob("shard-*.tar"))
+    (out / "shard-00099.tar").write_bytes(b"another tool's tar")
+    with pytest.raises(FileExistsError, match=r"did not write \(shard-00099.tar\)"):
+        write_shards(images_manifest, out, ShardSpec(samples_per_shard=2), workers=1,
+                     progress=False)
+    assert (out / "shard-00099.tar").read_bytes() == b"another tool's tar"

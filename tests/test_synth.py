@@ -59,16 +59,37 @@ def test_profiles_size_the_sets():
     assert 2000 <= n_default <= 5000  # "a few thousand images"
 
 
-def test_ensure_reuses_a_complete_set_and_refuses_foreign_folders(smoke_embedded, tmp_path):
-    root, summary = smoke_embedded
-    stamp = (root / "ground_truth.jsonl").stat().st_mtime_ns
-    assert ensure_embedded(root, SMOKE, seed=0) == summary
-    assert (root / "ground_truth.jsonl").stat().st_mtime_ns == stamp
+def test_ensure_reuses_a_complete_set_rebuilds_a_changed_one_and_refuses_foreign_folders(
+        tmp_path, capsys):
+    root = tmp_path / "embedded"
+    stamp = ensure_embedded(root, SMOKE, seed=0, workers=2, progress=False)
+    assert stamp["params"]["seed"] == 0 and "ground_truth.jsonl" in stamp["outputs"]
+    made = (root / "ground_truth.jsonl").stat().st_mtime_ns
+    capsys.readouterr()
+    assert ensure_embedded(root, SMOKE, seed=0) == stamp
+    assert (root / "ground_truth.jsonl").stat().st_mtime_ns == made
+    assert capsys.readouterr().out == ""
+    # an image damaged in place (same size, new bytes): found by its content, regenerated
+    image = sorted((root / "ret" / "images").iterdir())[0]
+    data = bytearray(image.read_bytes())
+    data[-3] ^= 0xFF
+    image.write_bytes(bytes(data))
+    again = ensure_embedded(root, SMOKE, seed=0, workers=2, progress=False)
+    assert f"{image}: content changed" in capsys.readouterr().out
+    def made(s):  # what was generated (embedded.json also holds the timings)
+        return {k: v["sha256"] for k, v in s["outputs"].items() if k != "embedded.json"}
+    assert made(again) == made(stamp)  # the generator is deterministic
+    # a file of the user's put in the generator's folder: named, nothing deleted, on a new seed
+    (root / "ret" / "my_notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match=r"did not write \(ret/my_notes.txt\)"):
+        ensure_embedded(root, SMOKE, seed=1, workers=2, progress=False)
+    assert (root / "ret" / "my_notes.txt").read_text() == "keep me" and image.is_file()
+    (root / "ret" / "my_notes.txt").unlink()
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "thesis.tex").write_text("keep me")
-    with pytest.raises(FileExistsError):
+    with pytest.raises(FileExistsError, match="thesis.tex"):
         ensure_embedded(tmp_path / "mine", SMOKE, seed=0)
-    assert (tmp_path / "mine" / "thesis.tex").exists()
+    assert (tmp_path / "mine" / "thesis.tex").read_text() == "keep me"
 
 
 @pytest.fixture(scope="module")

@@ -235,12 +235,77 @@ def test_an_overflow_is_skipped_without_touching_the_weights_and_the_scale_recov
     ({"steps": 20}, "steps: 12 -> 20"),
     ({"model": "RN50"}, "model: 'rsclip-tiny' -> 'RN50'"),
     ({"lr": 1e-3}, "lr: 0.0005 -> 0.001"),
+    ({"pretrained": "base"}, "pretrained: None -> 'base'"),
+    ({"growth_interval": 10}, "growth_interval: 2000 -> 10"),
 ])
 def test_resume_refuses_a_run_made_differently(manifest, tmp_path, change, named):
     train(cfg(manifest, tmp_path, stop_after=2))
     with pytest.raises(ValueError, match="cannot resume a run made differently") as e:
         train(cfg(manifest, tmp_path, resume=True, **change))
     assert named in str(e.value) and str(tmp_path / "latest.pt") in str(e.value)
+
+
+# each TrainConfig field with another value: the run fields' change the run, the others' only
+# where it reads and writes and how it reports
+RUN_CHANGES = {"model": "RN50", "pretrained": "base", "steps": 20, "batch_size": 4, "lr": 1e-3,
+               "warmup": 2, "weight_decay": 0.1, "betas": (0.9, 0.999), "eps": 1e-8,
+               "precision": "amp", "init_scale": 2.0**10, "growth_interval": 10, "seed": 1,
+               "augment": False, "added_batch_size": 4, "snapshots": (2,), "device": "cpu"}
+OTHER_CHANGES = {"manifest": "copy.tsv", "out": "elsewhere", "workers": 1,
+                 "checkpoint_every": 1, "log_every": 2, "added_manifest": "added.tsv",
+                 "check_images": False, "resume": True, "stop_after": 3,
+                 "grads_out": "grads.pt", "progress": True, "extra": {"note": 1}}
+
+
+def test_resume_checks_exactly_the_run_fields_a_stamp_records(manifest, tmp_path):
+    """One list (recipe.RUN_FIELDS) says what defines a run: a checkpoint refuses to resume a run
+    that differs in any of them, and in nothing else."""
+    from dataclasses import fields, replace
+
+    from rsclip_utils.checkpoints import data_digest, resume_differences
+    from rsclip_utils.recipe import RUN_FIELDS, TrainConfig
+
+    assert set(RUN_CHANGES) == set(RUN_FIELDS)  # a new field must be put on one side
+    assert set(RUN_CHANGES) | set(OTHER_CHANGES) == {f.name for f in fields(TrainConfig)}
+    assert not set(RUN_CHANGES) & set(OTHER_CHANGES)
+    result = train(cfg(manifest, tmp_path / "run", steps=4, stop_after=1))
+    ckpt = torch.load(result.checkpoint, weights_only=True)
+    saved = {**ckpt["config"], "manifest_sha256": ckpt["manifest_sha256"]}
+    base = cfg(manifest, tmp_path / "run", steps=4)
+    digest = data_digest(base)
+    assert resume_differences(saved, base, digest) == []
+    for name, value in {**RUN_CHANGES, **OTHER_CHANGES}.items():
+        changed = replace(base, **{name: value})
+        found = resume_differences(saved, changed, digest)
+        if name in RUN_FIELDS:
+            assert len(found) == 1 and found[0].startswith(f"{name}: "), (name, found)
+        else:
+            assert found == [], (name, found)
+    # and the loop itself resumes with every non-run field but the data's paths changed
+    other = {k: v for k, v in OTHER_CHANGES.items()
+             if k not in ("manifest", "out", "added_manifest", "stop_after", "grads_out")}
+    resumed = train(cfg(manifest, tmp_path / "run", steps=4, **other))
+    assert resumed.steps == 4
+
+
+def test_a_training_runs_stamp_holds_the_fields_resume_checks(manifest, tmp_path):
+    """The pipeline stamps a training run with recipe.run_params: the RUN_FIELDS, as plain
+    JSON values, nothing else."""
+    import json
+
+    from rsclip_utils.pipeline import Run
+    from rsclip_utils.recipe import RUN_FIELDS, run_params
+
+    run = Run(tmp_path / "run", "smoke", seed=3, progress=False)
+    stamped = []
+    run._ensure = lambda output, stage, params, *a, **k: stamped.append((stage, params))
+    run._train(tmp_path / "run" / "train" / "latest.pt", manifest, {}, "a test", steps=7)
+    (stage, params), = stamped
+    config = run.profile.train.to_config(manifest, tmp_path / "run" / "train", seed=3,
+                                         progress=False, steps=7)
+    assert stage == "train" and params == run_params(config)
+    assert tuple(params) == RUN_FIELDS and json.loads(json.dumps(params)) == params
+    assert params["steps"] == 7 and params["seed"] == 3 and params["snapshots"] == []
 
 
 def test_resume_refuses_another_manifest_content(manifest, tmp_path):

@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 
-from .check import check_all, format_statuses
+from .check import SAMPLE, check_all, format_statuses
 from .download import DownloadError, fetch_dataset
 from .registry import load_registry
 
@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("data_root")
     p.add_argument("--only", help="comma-separated keys")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--all-files", action="store_true",
+                   help="open every file (default: up to 5 per folder); slow on a full dataset")
     p = sub.add_parser("download", help="fetch datasets (or print the manual steps)")
     p.add_argument("keys", nargs="+")
     p.add_argument("--to", required=True, dest="data_root")
@@ -37,14 +39,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         only = [k.strip() for k in args.only.split(",")] if args.only else None
         try:
-            statuses = check_all(registry, args.data_root, only)
+            sample = None if args.all_files else SAMPLE
+            statuses = check_all(registry, args.data_root, only, sample)
         except KeyError as e:
             print(e.args[0], file=sys.stderr)
             return 2
         if args.json:
             print(json.dumps([s.to_dict() for s in statuses], indent=1))
         else:
-            print(format_statuses(statuses, registry))
+            print(format_statuses(statuses, registry, sample))
         return 0 if all(s.state == "complete" for s in statuses) else 1
     if args.command == "instructions":
         e = registry.get(args.key)

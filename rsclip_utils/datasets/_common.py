@@ -4,18 +4,17 @@ its image. Introduced in notebook 00 (decoding files: ``file_text.py``; checking
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image
-
-from ..images import incomplete
+from ..images import header, incomplete
 from ..records import Box, ObjectAnnotation, Record, clip_box
 from .read_report import ReadReport
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
 
 
 @dataclass
@@ -49,9 +48,9 @@ def concat_results(parts: Sequence[ReadResult], source: str, strict: bool = True
 
 
 def image_size(path: str | Path) -> tuple[int, int]:
-    """(width, height) from the image header, without decoding the pixels."""
-    with Image.open(path) as im:
-        return im.size
+    """(width, height) from the image header, without decoding the pixels (a TIFF that PIL
+    cannot identify is asked of ``tifffile``: :func:`rsclip_utils.images.header`)."""
+    return header(path)[0]
 
 
 class ImageIndex:
@@ -92,22 +91,26 @@ def finish_record(
     - image missing: noted (``missing_image``), the record is kept with the size the annotation
       gave (None if none);
     - image present: its header gives the size (a header that does not parse is noted as
-      ``unreadable_image``, a JPEG or PNG cut short as ``truncated_image``); a different
-      annotated size is noted (``size_mismatch``) and the image's own size wins, since boxes
-      must fit its pixels;
+      ``unreadable_image``, a JPEG or PNG cut short as ``truncated_image``, an image deeper
+      than 8 bits or of more than three bands as ``deep_image`` with what reading it does:
+      which bands become R, G, B and the stretch, :func:`rsclip_utils.images.depth_note`); a
+      different annotated size is noted (``size_mismatch``) and the image's own size wins,
+      since boxes must fit its pixels;
     - boxes are clipped to the image (``box_clipped``); boxes with no pixel inside are dropped
       and listed (``box_outside_image``).
     """
     ann = record.annotation or record.image or record.image_id
     if image_path is not None and image_path.is_file():
         try:
-            w, h = image_size(image_path)
+            (w, h), deep = header(image_path)
         except Exception as e:  # noqa: BLE001 - any decoder error means the same to a batch
             report.note("unreadable_image", image_path, None, f"{type(e).__name__}: {e}")
         else:
             cut = incomplete(image_path)
             if cut:
                 report.note("truncated_image", image_path, None, cut)
+            if deep:
+                report.note("deep_image", image_path, None, deep)
             if record.width is not None and (record.width, record.height) != (w, h):
                 report.note(
                     "size_mismatch",
@@ -153,14 +156,25 @@ def finish_record(
 
 
 def list_files(folder: Path, pattern: str, report: ReadReport, expected: str) -> list[Path]:
-    """The files matching ``pattern`` in ``folder``, sorted by name. A folder that does not
+    """The files matching ``pattern`` in ``folder`` whatever the case of their letters
+    (``P0001.TXT`` is a label file as ``P0001.txt`` is), sorted by name. A folder that does not
     exist is malformed (strict: :class:`FormatError`); one holding none of them is noted
-    (``empty_folder``)."""
+    (``empty_folder``); every other file in it that is not an image (labels may lie beside
+    their images) is noted (``other_file``), and so is every sub-folder: neither is read."""
     folder = Path(folder)
     if not folder.is_dir():
         report.malformed(folder, None, "no such folder", expected)
         return []
-    found = sorted(p for p in folder.glob(pattern) if p.is_file())
+    found = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        p = Path(entry.path)
+        if entry.is_file() and fnmatch.fnmatchcase(entry.name.lower(), pattern.lower()):
+            found.append(p)
+        elif entry.is_dir():
+            report.note("other_file", p, None, f"a sub-folder; not read (only {pattern} "
+                        "files of this folder are)")
+        elif p.suffix.lower() not in IMAGE_EXTENSIONS:
+            report.note("other_file", p, None, f"not a {pattern} file; not read")
     if not found:
         report.note("empty_folder", folder, None, f"no {pattern} file in this folder")
     return found

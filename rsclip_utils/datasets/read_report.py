@@ -36,9 +36,13 @@ class ReadReport:
     and lists instead. :meth:`note` never raises; its kinds are ``empty_file``, ``empty_folder``,
     ``missing_image``, ``missing_mask``, ``box_clipped``, ``box_outside_image``,
     ``size_mismatch``, ``not_an_image``, ``unreadable_image``, ``truncated_image``,
-    ``undecodable_bytes`` (lenient JSON; the entries holding them are malformed), ``no_objects``,
-    ``empty_caption``, ``no_captions`` and ``left_out`` (a file a derived set does not use, with
-    the reasons: :mod:`~rsclip_utils.datasets.remotecount`).
+    ``deep_image`` (deeper than 8 bits or more than three bands: which bands become R, G, B and
+    the stretch, :func:`~rsclip_utils.images.depth_note`), ``undecodable_bytes`` (lenient JSON;
+    the entries holding them are malformed), ``no_objects``, ``empty_caption``, ``no_captions``,
+    ``other_file`` (a file or sub-folder in a label folder that is not read), the scene folders'
+    ``nested_folder`` (a class folder's sub-folder, read as that class), ``skipped_folder`` and
+    ``not_in_class``, and ``left_out`` (a file a derived set does not use, with the reasons:
+    :mod:`~rsclip_utils.datasets.remotecount`).
     """
 
     source: str

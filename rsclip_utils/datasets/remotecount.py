@@ -67,15 +67,7 @@ from pathlib import Path
 
 from ..b2c import normalise_label
 from ..records import Record
-from ..stamps import (
-    StaleOutputError,
-    differences,
-    digest_of,
-    make_stamp,
-    read_stamp,
-    stamp_path,
-    write_stamp,
-)
+from ..stamps import StaleOutputError, ensure, make_stamp, read_stamp, stamp_path
 from ..text import NUMBER_WORDS, plural
 from ._common import ReadResult
 from .counting import CountRow, count_tsv_text, read_count_tsv, write_count_tsv
@@ -185,7 +177,8 @@ def _inputs_digest(label_dir: Path, image_dir: Path) -> str:
     """Digest of what the set is made from: every label file's name and bytes, and the name and
     size of every file in the image folder (which images are there; their pixels are not read)."""
     h = hashlib.sha256()
-    for path in sorted(p for p in label_dir.glob("*.txt") if p.is_file()):
+    for path in sorted(p for p in label_dir.glob("*") if p.is_file()
+                       and p.suffix.lower() == ".txt"):  # as read_dota reads them
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     h.update(b"images\0")
     if image_dir.is_dir():
@@ -232,37 +225,23 @@ def build_remotecount(label_dir: str | Path, out_dir: str | Path,
     rows = select_counts(_leave_out_problem_files(result.records, report), **params)
     text = count_tsv_text(rows)
 
-    want = make_stamp(STAGE, params, {"dota": _inputs_digest(label_dir, image_dir)},
-                      profile=None, seed=None, data_root=None)
-    want["output_sha256"] = _sha256(text.encode("utf-8"))
-    want["digest"] = digest_of(want)
     tsv = out_dir / "counts.tsv"
-    have = read_stamp(tsv)
-    action = "built"
-    if tsv.exists():
-        if have is None or have.get("stage") != STAGE:
-            raise StaleOutputError(
-                f"{tsv} exists without the stamp this builder writes ({stamp_path(tsv).name}, "
-                f"stage {STAGE!r}), so it may be a counting set of your own: it is left as it "
-                "is. Read it with read_count_tsv, or move it away to build the RemoteCount-like "
-                "set there")
-        if not tsv.is_file() or _sha256(tsv.read_bytes()) != have.get("output_sha256"):
-            raise StaleOutputError(
-                f"{tsv} was changed after this builder wrote it (its content no longer matches "
-                f"{stamp_path(tsv).name}): it is left as it is; move it away to rebuild it")
-        changed = differences(have, want)
-        if have.get("output_sha256") != want["output_sha256"] and not changed:
-            changed = ["the rows made now differ"]
-        action = "rebuilt" if changed else "reused"
-        if changed:
-            print(f"rebuilding {tsv}: " + "; ".join(changed))
-    else:
-        print(f"building {tsv} from {label_dir}")
-    if action != "reused":
-        stamp_path(tsv).unlink(missing_ok=True)  # a build that stops leaves no valid stamp
-        write_count_tsv(rows, tsv)
-        write_stamp(tsv, want)
-    return CountBuild(tsv, image_dir, rows, report, want, action)
+    # the rows' own digest is a parameter: rows made differently rebuild the file, saying so
+    want = make_stamp(STAGE, {**params, "rows_sha256": _sha256(text.encode("utf-8"))},
+                      {"dota": _inputs_digest(label_dir, image_dir)},
+                      profile=None, seed=None, data_root=None)
+    before = read_stamp(tsv)
+    if tsv.exists() and (before is None or before.get("stage") != STAGE):
+        raise StaleOutputError(
+            f"{tsv} exists without the stamp this builder writes ({stamp_path(tsv).name}, "
+            f"stage {STAGE!r}), so it may be a counting set of your own: it is left as it "
+            "is. Read it with read_count_tsv, or move it away to build the RemoteCount-like "
+            "set there")
+    made = ensure(tsv, want, lambda p: write_count_tsv(rows, tsv), lambda: [tsv],
+                  f"the RemoteCount-like builder (from {label_dir})", verify="content")
+    action = ("built" if before is None else
+              "reused" if made["digest"] == before["digest"] else "rebuilt")
+    return CountBuild(tsv, image_dir, rows, report, made, action)
 
 
 def load_remotecount(label_dir: str | Path, out_dir: str | Path,

@@ -859,24 +859,40 @@ def ensure_embedded(
     seed: int = 0,
     workers: int | None = None,
     progress: bool = True,
+    verify: str = "quick",
 ) -> dict:
-    """The embedded sets under ``root``: reused when complete and made with the same spec and
-    seed, else (re)generated. Refuses to delete a folder this generator did not write."""
+    """The embedded sets under ``root``, by the package's one reuse rule
+    (:func:`rsclip_utils.stamps.ensure`): reused when made with the same spec, seed and generator
+    version and no file changed since (``verify="content"``: every file hashed), else
+    (re)generated, saying why. Refuses to delete a folder this generator did not write. Returns
+    the stamp (its ``content`` digest is what the stages downstream record)."""
+    from ..stamps import ensure, files_under, make_stamp, read_stamp
+
     root = Path(root)
     marker = root / "embedded.json"
-    if marker.is_file():
-        summary = json.loads(marker.read_text())
-        if {k: summary.get(k) for k in ("generator_version", "seed", "spec")} == _marker(
-            spec, seed
-        ):
-            return summary
-    if root.exists() and any(root.iterdir()):
-        if not (root / SENTINEL).is_file():
-            raise FileExistsError(
-                f"{root} holds files the generator did not write; choose another folder"
-            )
-        shutil.rmtree(root)
-    return generate_embedded(root, spec, seed, workers, progress)
+    want = make_stamp("embedded", {**_marker(spec, seed)}, {}, profile="embedded", seed=seed,
+                      data_root=None)
+
+    previous = read_stamp(marker) or {}  # what it wrote last (ensure unlinks it to rebuild)
+
+    def build(params):
+        if root.exists() and any(root.iterdir()):
+            if not (root / SENTINEL).is_file():
+                theirs = sorted(p.name for p in root.iterdir())
+            else:  # the generator's folder: were files added since it was stamped?
+                recorded = set(previous.get("outputs", {}))
+                theirs = [p.relative_to(root).as_posix() for p in files_under(root)
+                          if recorded and p.relative_to(root).as_posix() not in recorded]
+            if theirs:
+                raise FileExistsError(
+                    f"{root} holds files the generator did not write ("
+                    + ", ".join(theirs[:5]) + (", ..." if len(theirs) > 5 else "")
+                    + "); the folder is left as it is: move them, or choose another folder")
+            shutil.rmtree(root)
+        generate_embedded(root, spec, seed, workers, progress)
+
+    return ensure(marker, want, build, lambda: files_under(root), "notebook 00's generator",
+                  cache=True, checks_owner=True, verify=verify)
 
 
 def read_ground_truth(root: str | Path) -> list[dict]:
