@@ -36,8 +36,10 @@ import scipy.fftpack
 from PIL import Image
 from tqdm.auto import tqdm
 
+from .atomic import write_json
 from .images import DEEP_MODES, open_image, to_uint8
 from .manifest import images, read_manifest, select_rows, write_manifest_rows
+from .paths import portable, resolved, run_folder_of
 
 HASH_SIZE = 8
 IMG_SIZE = 32  # hash_size * highfreq_factor (4), as imagehash
@@ -504,6 +506,39 @@ def dedup_manifest(manifest: str | Path, evaluation: dict[str, Sequence[str]],
 
     out_dir.mkdir(parents=True, exist_ok=True)
     write_manifest_rows(out_dir / "manifest_dedup.tsv", kept_rows)
-    (out_dir / "dedup_report.json").write_text(json.dumps(report.to_dict(), indent=1,
-                                                          default=int))
+    write_report(report.to_dict(), out_dir / "dedup_report.json")
     return report
+
+
+# (removed_examples, each removal's images), (unreadable, its file), (evaluation_splits, ...)
+_REPORT_PATHS = (("removed_examples", ("removed", "because_of")), ("unreadable", ("path",)))
+
+
+def _report_paths(d: dict, change) -> dict:
+    """``d`` (``dedup_report.json``) with ``change`` applied to the image paths it holds."""
+    d = json.loads(json.dumps(d, default=int))
+    for section, keys in _REPORT_PATHS:
+        for entry in d.get(section, []):
+            for key in keys:
+                if isinstance(entry.get(key), str) and entry[key]:
+                    entry[key] = change(entry[key])
+    for split in d.get("evaluation_splits", {}).values():
+        for pair in split.get("examples", []):
+            for key in ("train", "test"):
+                if isinstance(pair.get(key), str):
+                    pair[key] = change(pair[key])
+    return d
+
+
+def write_report(report: dict, path: str | Path) -> None:
+    """Write ``dedup_report.json`` atomically; images inside the run folder are named relative
+    to the report's folder, as in the manifest (:func:`rsclip_utils.paths.portable`)."""
+    run_dir = run_folder_of(path)
+    write_json(path, _report_paths(report, lambda p: portable(p, path, run_dir)))
+
+
+def read_report(path: str | Path) -> dict:
+    """``dedup_report.json`` as :func:`write_report` wrote it, its image paths absolute."""
+    run_dir = run_folder_of(path)
+    return _report_paths(json.loads(Path(path).read_text()),
+                         lambda p: resolved(p, path, run_dir))

@@ -300,8 +300,10 @@ class Run:
 
     def dedup_report(self) -> dict:
         """The report of the de-duplication (``dedup_report.json``)."""
+        from .dedup import read_report
+
         self._dedup()
-        return json.loads((self.run_dir / "dedup_report.json").read_text())
+        return read_report(self.run_dir / "dedup_report.json")
 
     # --- notebook 05: decode-once shards ---------------------------------------------------
 

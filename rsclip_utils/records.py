@@ -121,6 +121,19 @@ def box_area(box: Box) -> int:
 
 
 PATH_FIELDS = ("image", "mask", "annotation")  # the fields of a record that hold a file path
+EXTRA_PATH_FIELDS = ("instance_mask",)  # and those of its ``extra`` (iSAID's instance ids)
+
+
+def _paths(d: dict, change) -> dict:
+    """``d`` (a record as JSON) with ``change`` applied to each path it holds."""
+    for key in PATH_FIELDS:
+        if isinstance(d.get(key), str) and d[key]:
+            d[key] = change(d[key])
+    extra = d.get("extra")
+    if isinstance(extra, dict) and any(isinstance(extra.get(k), str) for k in EXTRA_PATH_FIELDS):
+        d["extra"] = {k: change(v) if k in EXTRA_PATH_FIELDS and isinstance(v, str) and v else v
+                      for k, v in extra.items()}
+    return d
 
 
 def write_jsonl(records: Iterable[Record], path: str | Path) -> int:
@@ -132,10 +145,7 @@ def write_jsonl(records: Iterable[Record], path: str | Path) -> int:
     n = 0
     with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as f:
         for r in records:
-            d = r.to_dict()
-            for key in PATH_FIELDS:
-                if d.get(key):
-                    d[key] = portable(d[key], path, run_dir)
+            d = _paths(r.to_dict(), lambda p: portable(p, path, run_dir))
             f.write(json.dumps(d, ensure_ascii=False) + "\n")
             n += 1
     return n
@@ -151,9 +161,8 @@ def read_jsonl(path: str | Path) -> Iterator[Record]:
                 continue
             try:
                 d = json.loads(line)
-                for key in PATH_FIELDS:
-                    if isinstance(d.get(key), str):
-                        d[key] = resolved(d[key], path, run_dir)
+                if isinstance(d, dict):
+                    d = _paths(d, lambda p: resolved(p, path, run_dir))
                 yield Record.from_dict(d)
             except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
                 raise FormatError(

@@ -6,11 +6,13 @@ folder moved elsewhere is reused where it now is."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 from rsclip_utils.manifest import read_manifest
 from rsclip_utils.pipeline import Run, StaleOutputError
+from rsclip_utils.records import read_jsonl
 from rsclip_utils.stamps import read_stamp, stamp_path
 
 
@@ -119,6 +121,11 @@ def test_a_run_folder_moved_elsewhere_is_reused_there(run_dir, tmp_path, capsys)
         assert rows and all(r.filepath.startswith(str(moved) + "/") for r in rows)
         assert "\t" in there.dedup_path().read_text().splitlines()[1]
         assert not there.dedup_path().read_text().splitlines()[1].startswith("/")
+        removed = there.dedup_report()["removed_examples"]  # notebook 04 shows these images
+        assert removed and all(Path(p["removed"]).is_file() and str(moved) in p["removed"]
+                               for p in removed)
+        isaid = [r for r in read_jsonl(there.m2b_path()) if r.extra.get("instance_mask")]
+        assert isaid and all(Path(r.extra["instance_mask"]).is_file() for r in isaid)
         shutil.rmtree(moved / "data" / "embedded" / "ret")  # images gone: rebuilt, saying so
         there = Run(moved, "smoke", 0, progress=False)
         there.m2b()

@@ -82,9 +82,10 @@ def test_same_inputs_same_bytes_with_any_workers_and_after_a_crash(images_manife
     assert [s["sha256"] for s in a["shards"]] == [s["sha256"] for s in b["shards"]]
     assert [sha(tmp_path / "a" / s["name"]) for s in a["shards"]] == [
         s["sha256"] for s in a["shards"]]
-    # a crash: one shard half-written, one without its record, one damaged after
+    # a crash: one shard half-written, one whose record was written but not the shard (the
+    # record comes first), one damaged after
     (tmp_path / "a" / "shard-00001.tar").rename(tmp_path / "a" / "shard-00001.tar.partial")
-    (tmp_path / "a" / "shard-00002.tar.json").unlink()
+    (tmp_path / "a" / "shard-00002.tar").rename(tmp_path / "a" / ".shard-00002.tar.host.1.tmp")
     with open(tmp_path / "a" / "shard-00003.tar", "ab") as f:
         f.write(b"junk")
     again = write_shards(images_manifest, tmp_path / "a", spec, workers=1, progress=False)

@@ -15,7 +15,9 @@ Layout under ``root`` (the formats the readers in :mod:`rsclip_utils.datasets` r
 ``count/``              COUNT: ``images/NNNNN.jpg`` + ``counts.tsv``
 ``duplicates.tsv``      the planted near-duplicates (original, copy, transforms, p-Hash distance)
 ``ground_truth.jsonl``  what the generator drew, per image (objects with pixel-exact boxes, ...)
-``embedded.json``       spec, seed, counts, timings; written last, it marks a complete set
+``embedded.json``       spec, seed, counts; written last, it marks a complete set
+``timings.json``        how long the generation took, with how many processes (not stamped:
+                        the same set generated again has the same content, not the same time)
 ======================  =====================================================================
 
 Determinism: every image draws from its own generator seeded by (seed, subset, index), and
@@ -792,7 +794,7 @@ def generate_embedded(
     progress: bool = True,
 ) -> dict:
     """Draw and write every embedded set under ``root`` (which must be new or empty) and return
-    the summary also written to ``root/embedded.json``."""
+    the summary written to ``root/embedded.json`` with the timings of ``root/timings.json``."""
     root = Path(root)
     if root.exists() and any(root.iterdir()):
         raise FileExistsError(
@@ -845,12 +847,22 @@ def generate_embedded(
         ),
         "unplanted_pairs_within_2": [list(p) for p in accidental],
         **caption_counts,
-        "seconds": round(elapsed, 2),
-        "images_per_second": round(len(metas) / elapsed, 1),
-        "workers": workers,
     }
+    timings = {"seconds": round(elapsed, 2), "images_per_second": round(len(metas) / elapsed, 1),
+               "workers": workers}
+    (root / TIMINGS).write_text(json.dumps(timings, indent=1))
     (root / "embedded.json").write_text(json.dumps(summary, indent=1))
-    return summary
+    return {**summary, **timings}
+
+
+TIMINGS = "timings.json"
+
+
+def _generated_files(root: Path) -> list[Path]:
+    """What the generator made, as its stamp records it: every file but the timings."""
+    from ..stamps import files_under
+
+    return [p for p in files_under(root) if p != root / TIMINGS]
 
 
 def ensure_embedded(
@@ -866,7 +878,7 @@ def ensure_embedded(
     version and no file changed since (``verify="content"``: every file hashed), else
     (re)generated, saying why. Refuses to delete a folder this generator did not write. Returns
     the stamp (its ``content`` digest is what the stages downstream record)."""
-    from ..stamps import ensure, files_under, make_stamp, read_stamp
+    from ..stamps import ensure, make_stamp, read_stamp
 
     root = Path(root)
     marker = root / "embedded.json"
@@ -881,7 +893,7 @@ def ensure_embedded(
                 theirs = sorted(p.name for p in root.iterdir())
             else:  # the generator's folder: were files added since it was stamped?
                 recorded = set(previous.get("outputs", {}))
-                theirs = [p.relative_to(root).as_posix() for p in files_under(root)
+                theirs = [p.relative_to(root).as_posix() for p in _generated_files(root)
                           if recorded and p.relative_to(root).as_posix() not in recorded]
             if theirs:
                 raise FileExistsError(
@@ -891,7 +903,7 @@ def ensure_embedded(
             shutil.rmtree(root)
         generate_embedded(root, spec, seed, workers, progress)
 
-    return ensure(marker, want, build, lambda: files_under(root), "notebook 00's generator",
+    return ensure(marker, want, build, lambda: _generated_files(root), "notebook 00's generator",
                   cache=True, checks_owner=True, verify=verify)
 
 
