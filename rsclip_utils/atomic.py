@@ -73,6 +73,9 @@ def _holder(lock: Path) -> str:
         return "another process"
 
 
+QUIET_WAIT = 2.0  # seconds a builder waits for a lock before it says so
+
+
 @contextlib.contextmanager
 def build_lock(output: str | Path, wait: float | None = None) -> Iterator[None]:
     """Hold the lock of ``output`` while building it. A second builder waits (printing who holds
@@ -83,13 +86,14 @@ def build_lock(output: str | Path, wait: float | None = None) -> Iterator[None]:
     lock = lock_path(output)
     lock.parent.mkdir(parents=True, exist_ok=True)
     guard = FileLock(str(lock))
+    quiet = QUIET_WAIT if wait is None else min(QUIET_WAIT, wait)
     try:
-        guard.acquire(timeout=0)
+        guard.acquire(timeout=quiet)  # a reuse check by another process: over in a moment
     except Timeout:
         print(f"waiting for {output}: another build holds it ({_holder(lock)}; {lock})",
               flush=True)
         try:
-            guard.acquire(timeout=-1 if wait is None else wait)
+            guard.acquire(timeout=-1 if wait is None else max(0.0, wait - quiet))
         except Timeout:
             raise TimeoutError(f"{output} is being built by {_holder(lock)}: gave up after "
                                f"{wait:g} s (lock {lock})") from None
