@@ -236,27 +236,22 @@ def test_a_chunked_body_cut_short_is_refused_and_not_recorded(server, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_206_without_content_range_resumes_only_when_the_sizes_add_up(server, tmp_path):
+@pytest.mark.parametrize("answer, ranges", [
+    ({"content_range": False}, ["bytes=60000-"]),  # the rest: the sizes add up, appended
+    ({"whole_206": True}, ["bytes=60000-", None]),  # the whole file: begun again, not appended
+])
+def test_a_206_without_content_range_resumes_only_when_the_sizes_add_up(server, tmp_path, answer,
+                                                                       ranges):
     url, handler = server
     handler.files["/i.bin"] = Resource(PAYLOAD[:60_000], etag='"v1"',
                                        short_by=len(PAYLOAD) - 60_000)
     with pytest.raises(DownloadError, match="resume from"):
         download(url + "/i.bin", tmp_path / "i.bin", progress=False)
-    # the server answers the range with the rest, but without Content-Range: sizes add up
-    handler.files["/i.bin"] = Resource(PAYLOAD, etag='"v1"', content_range=False)
+    handler.files["/i.bin"] = Resource(PAYLOAD, etag='"v1"', **answer)
+    seen = len(handler.seen)
     download(url + "/i.bin", tmp_path / "i.bin", progress=False)
     assert (tmp_path / "i.bin").read_bytes() == PAYLOAD
-    # a 206 whose body is the whole file (no Content-Range): not appended to the part
-    (tmp_path / "i.bin").unlink()
-    (tmp_path / "SHA256SUMS").unlink()
-    handler.files["/i.bin"] = Resource(PAYLOAD[:60_000], etag='"v1"',
-                                       short_by=len(PAYLOAD) - 60_000)
-    with pytest.raises(DownloadError, match="resume from"):
-        download(url + "/i.bin", tmp_path / "i.bin", progress=False)
-    handler.files["/i.bin"] = Resource(PAYLOAD, etag='"v1"', whole_206=True)
-    download(url + "/i.bin", tmp_path / "i.bin", progress=False)
-    assert (tmp_path / "i.bin").read_bytes() == PAYLOAD  # began again, never 60,000 + the whole
-    assert [r["Range"] for r in handler.seen[-2:]] == ["bytes=60000-", None]
+    assert [r["Range"] for r in handler.seen[seen:]] == ranges
 
 
 def test_an_empty_body_without_a_checksum_is_refused(server, tmp_path):
