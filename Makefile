@@ -22,12 +22,13 @@ test: $(STAMP)
 
 reproduce: $(STAMP)
 	$(BIN)/python -m rsclip_utils.run --profile default --out runs/default
-	-$(BIN)/python -m rsclip_utils.readme_results runs/default --check
+# the README's tables against this run: a difference is said (which line), not a failure of the run
+	$(BIN)/python -m rsclip_utils.readme_results runs/default --check || true
 
 # the data ablation's full budget study (three seeds, up to 64 passes over RET): 47 min here
 long: $(STAMP)
 	$(BIN)/python -m rsclip_utils.run --profile long --out runs/long
-	-$(BIN)/python -m rsclip_utils.readme_results runs/long --check
+	$(BIN)/python -m rsclip_utils.readme_results runs/long --check || true
 
 # the README's result tables, rewritten from runs/default/metrics.json (and runs/long's)
 readme: $(STAMP)

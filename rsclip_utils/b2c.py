@@ -56,9 +56,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from .manifest import ManifestRow, clean_title, row_problem, write_manifest_rows
+from .progress import tqdm
 from .records import ObjectAnnotation, Record
 from .text import NUMBER_WORDS, plural, with_article
 

@@ -34,12 +34,12 @@ from pathlib import Path
 import numpy as np
 import scipy.fftpack
 from PIL import Image
-from tqdm.auto import tqdm
 
 from .atomic import write_json
 from .images import DEEP_MODES, open_image, to_uint8
 from .manifest import images, read_manifest, select_rows, write_manifest_rows
 from .paths import portable, resolved, run_folder_of
+from .progress import tqdm
 
 HASH_SIZE = 8
 IMG_SIZE = 32  # hash_size * highfreq_factor (4), as imagehash

@@ -34,11 +34,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from . import paper
 from .atomic import atomic_path
 from .images import open_rgb
+from .progress import tqdm
 from .ranking import expected_hits, expected_top1_confusion, knn_expected_correct
 from .retrieval_protocols import KS, PROTOCOLS, protocol_metrics, recall_with_ties
 from .stamps import listing

@@ -40,11 +40,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from tqdm.auto import tqdm
 
 from .contours import CHAIN_APPROX_SIMPLE, RETR_CCOMP, find_contours
 from .datasets.segmentation import MASK_FORMATS, UNKNOWN, decode_mask
 from .images import header
+from .progress import tqdm
 from .records import Box, ObjectAnnotation, Record, box_area, write_jsonl
 
 ENGINES = ("opencv", "suzuki")

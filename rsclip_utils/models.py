@@ -21,6 +21,8 @@ error says what to download and where to put it.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,6 +145,30 @@ def load_weights(model: torch.nn.Module, path: str | Path) -> None:
     model.load_state_dict(state, strict=True)
 
 
+class _RandomInitNotice(logging.Filter):
+    """Drops open_clip's "No pretrained weights loaded ... initialized randomly" line: it is
+    printed whenever open_clip itself loads no weights, also when this module loads the base,
+    RemoteCLIP or a checkpoint's weights the next moment. The bundle's ``pretrained`` says which
+    start a model has (None: random init)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.getMessage()).startswith("No pretrained weights loaded")
+
+
+@contextlib.contextmanager
+def _without_random_init_notice():
+    notice = _RandomInitNotice()
+    root = logging.getLogger()
+    handlers = [root, *root.handlers]  # a filter on the logger, and on handlers it reaches
+    for h in handlers:
+        h.addFilter(notice)
+    try:
+        yield
+    finally:
+        for h in handlers:
+            h.removeFilter(notice)
+
+
 def create_model(name: str, pretrained: str | os.PathLike | None = None, *, device: str = "cpu",
                  cache_dir: str | Path | None = None, precision: str = "fp32") -> ModelBundle:
     """Model, train and eval transforms and tokenizer through open_clip (see the module doc).
@@ -175,9 +201,10 @@ def create_model(name: str, pretrained: str | os.PathLike | None = None, *, devi
                              f"{open_clip.list_pretrained_tags_by_model(name)}")
         hub_reachable()
     try:
-        model, train_tf, val_tf = open_clip.create_model_and_transforms(
-            name, pretrained=tag, device=device, precision=precision,
-            cache_dir=str(cache_dir) if cache_dir else None)
+        with _without_random_init_notice():
+            model, train_tf, val_tf = open_clip.create_model_and_transforms(
+                name, pretrained=tag, device=device, precision=precision,
+                cache_dir=str(cache_dir) if cache_dir else None)
     except Exception as e:  # noqa: BLE001 - download failures come in many classes
         if tag is None:
             raise

@@ -73,11 +73,13 @@ def versions(
 def machine() -> dict[str, str]:
     """CPU model, core count, memory and GPU (name and memory, or "none") of this machine."""
     cpu = platform.processor() or platform.machine()
+    vendor = "unknown vendor"
     try:
+        fields = {}
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())  # the first processor's
+        cpu, vendor = fields.get("model name", cpu), fields.get("vendor_id", vendor)
     except OSError:
         pass
     try:
@@ -94,7 +96,24 @@ def machine() -> dict[str, str]:
             gpu = f"{p.name}, {p.total_memory / 2**30:.0f} GiB"
     except Exception:  # noqa: BLE001 - no torch or a broken driver: report no GPU
         pass
-    return {"cpu": cpu, "cores": str(os.cpu_count()), "memory": memory, "gpu": gpu}
+    kernels = "unknown"
+    try:
+        import torch
+
+        kernels = torch.backends.cpu.get_cpu_capability()
+    except Exception:  # noqa: BLE001 - an older torch: the kind is then the CPU alone
+        pass
+    return {"cpu": cpu, "vendor": vendor, "torch_cpu_kernels": kernels,
+            "cores": str(os.cpu_count()), "memory": memory, "gpu": gpu}
+
+
+def numeric_kind(m: dict) -> str:
+    """What decides a CPU run's floating-point results beyond the code: the CPU model and the
+    kernels torch picked for it (AVX512, AVX2, ...). Two machines of one kind give the same
+    numbers for a seed; machines of different kinds add in different orders, and a run's
+    numbers drift apart over training (README, "What the default run gives")."""
+    return f"{m.get('cpu', '?')}, {m.get('vendor', '?')}, torch CPU kernels " \
+           f"{m.get('torch_cpu_kernels', '?')}"
 
 
 RETRIEVAL_KEYS = ("i2t_R@1", "i2t_R@5", "i2t_R@10", "t2i_R@1", "t2i_R@5", "t2i_R@10", "mR")
@@ -166,13 +185,15 @@ def metrics_blocks(metrics: dict) -> list[tuple]:
     out += ablation_blocks(metrics)
     out += regime_blocks(metrics)
     out += counting_blocks(metrics)
+    out += similarity_blocks(metrics)
     if metrics.get("claims"):
         header = list(metrics["claims"][0])
         out += [("h2", "The paper's claims, here"),
                 ("p", "Verdicts computed in notebook 06 (rsclip_utils.claims): a difference "
                       "counts when it exceeds twice the larger sample standard deviation over "
-                      "seeds and at least one point (one point with one seed); the last "
-                      "column says at which budget an ablation claim was judged."),
+                      "seeds and at least one point (one point with one seed, and for the "
+                      "models of notebook 05, one run each); the last column says at which "
+                      "budget an ablation claim was judged."),
                 ("table", header, [tuple(c[h] for h in header) for c in metrics["claims"]])]
     return out
 
@@ -272,6 +293,26 @@ def regime_blocks(metrics: dict) -> list[tuple]:
             ("table", ["ratio", "here", f"the paper (CLIP: {CLIP_PAIRS / 1e6:,.0f}M pairs, "
                                        f"{CLIP_EPOCHS} epochs)"], rows),
             ("table", ["model", "retrieval mR", "zero-shot top-1 (scene average)"], scores)]
+
+
+def similarity_blocks(metrics: dict) -> list[tuple]:
+    """The similarity maps (notebook 06, section 10; RemoteCLIP Fig. 10): per source and model,
+    the mean AUROC of patch scores between the patches a class covers and those without it."""
+    sim = metrics.get("similarity_maps", {}).get("summary")
+    if not sim:
+        return []
+    models = list(dict.fromkeys(m for per in sim.values() for m in per))
+    rows = [(source, *(f"{per[m]['mean_auroc']:.2f} ({per[m]['above_half']} of "
+                       f"{per[m]['pairs']} above 0.5)" if m in per else "-" for m in models))
+            for source, per in sim.items()]
+    return [("h3", "Similarity maps (section IV-D, Fig. 10)"),
+            ("p", "Each scene cut into square patches, each patch scored against the prompt "
+                  f"\"{metrics['similarity_maps'].get('prompt', 'a {}')}\" of a class its mask "
+                  "holds; the AUROC of the scores between patches the class covers (at least "
+                  "half their pixels) and patches without it, averaged over (scene, class) "
+                  "pairs: 0.5 is a map that does not follow the mask. "
+                  + metrics["similarity_maps"].get("note", "")),
+            ("table", ["source", *models], rows)]
 
 
 def counting_blocks(metrics: dict) -> list[tuple]:

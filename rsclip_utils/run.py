@@ -26,9 +26,11 @@ import sys
 import time
 from pathlib import Path
 
+from .atomic import write_json
 from .config import PROFILES, get_profile
 from .paths import repo_root, resolve_run_dir
-from .report import write_report
+from .progress import HEADLESS
+from .report import machine, write_report
 
 
 def notebook_paths(folder: str | Path | None = None) -> list[Path]:
@@ -69,6 +71,44 @@ def bind_python3_kernel(folder: Path) -> None:
     )
     old = os.environ.get("JUPYTER_PATH")
     os.environ["JUPYTER_PATH"] = str(folder) + (os.pathsep + old if old else "")
+
+
+KERNEL_LOG = "kernels.log"
+
+
+def kernel_manager_class(log: Path | None = None):
+    """nbclient's kernel manager, with three changes for unattended runs, whose console a person
+    reads for what went wrong: on POSIX the kernel talks over local sockets (``ipc``), not TCP,
+    so it has no reason to warn "Kernel is running over TCP without encryption"; shutting it
+    down after the last cell asks it to stop without first sending SIGINT, which jupyter_client
+    does by default and which, landing while the kernel still answers a message, logs "ERROR |
+    KeyboardInterrupt caught in kernel" after a notebook that succeeded (a kernel that does not
+    stop is still killed); and the kernel process's own log lines (its stderr: ipykernel's
+    messages, asyncio's at shutdown, C-level warnings) are appended to ``log`` (the run folder's
+    ``kernels.log``) instead of the console. What the notebooks' cells print goes to the
+    executed notebooks as before (and what they print to stderr, progress lines among them, to
+    the console too: papermill's ``log_output``)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class UnattendedKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            if os.name == "posix":
+                self.transport = "ipc"
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw) -> None:
+            if log is None:
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+            with open(log, "ab") as stream:  # noqa: PTH123 - the kernel keeps its own copy
+                kw["stderr"] = stream
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+
+        async def _async_interrupt_kernel(self) -> None:
+            if self.shutting_down:  # a shutdown: the shutdown request, then a kill if needed
+                return
+            await super()._async_interrupt_kernel()
+
+    return UnattendedKernelManager
 
 
 class PreflightError(SystemExit):
@@ -124,8 +164,6 @@ def run(
     data_root: str | Path | None = None,
 ) -> tuple[Path, list[dict]]:
     """Execute the notebooks; returns the run folder and one result per notebook."""
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
 
     prof = get_profile(profile)
     paths = select(notebook_paths(notebooks_dir), only)
@@ -154,8 +192,29 @@ def run(
         raise SystemExit(f"--out {out or 'runs/' + profile}: cannot write the run folder there "
                          f"({e.strerror or type(e).__name__}); choose another --out") from None
     bind_python3_kernel(run_dir / ".jupyter")
+    write_json(run_dir / "machine.json", machine())  # the README check compares like with like
     if not paths:
         raise SystemExit(f"no notebooks found in {notebooks_dir or repo_root() / 'notebooks'}")
+    headless_before = os.environ.get(HEADLESS)
+    os.environ[HEADLESS] = "1"  # the kernels' progress bars as lines (rsclip_utils.progress)
+    try:
+        results = _execute(paths, profile, parameters, run_dir, executed, timeout or
+                           prof.cell_timeout_s, log_output)
+    finally:
+        if headless_before is None:
+            os.environ.pop(HEADLESS, None)
+        else:
+            os.environ[HEADLESS] = headless_before
+    report = write_report(run_dir, profile, results)
+    print(f"report: {report}", flush=True)
+    return run_dir, results
+
+
+def _execute(paths, profile, parameters, run_dir, executed, timeout, log_output) -> list[dict]:
+    """Run each notebook through papermill, in order, until one fails."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
     results: list[dict] = []
     failed = False
     for nb in paths:
@@ -175,9 +234,10 @@ def run(
                 kernel_name="python3",
                 language="python",
                 cwd=str(nb.parent),
-                execution_timeout=timeout or prof.cell_timeout_s,
+                execution_timeout=timeout,
                 log_output=log_output,
                 progress_bar=False,
+                kernel_manager_class=kernel_manager_class(run_dir / KERNEL_LOG),
             )
             result["status"] = "ok"
         except PapermillExecutionError as e:
@@ -189,13 +249,12 @@ def run(
             )
         except Exception as e:  # noqa: BLE001 - a timeout or a dead kernel fails the run too
             failed = True
-            result.update(status="failed", cell="?", error=f"{type(e).__name__}: {e}")
+            result.update(status="failed", cell="?", error=f"{type(e).__name__}: {e} (the "
+                          f"kernel's own log: {run_dir / KERNEL_LOG})")
         result["seconds"] = round(time.perf_counter() - start, 1)
         results.append(result)
         print(f"   {result['status']} in {result['seconds']} s", flush=True)
-    report = write_report(run_dir, profile, results)
-    print(f"report: {report}", flush=True)
-    return run_dir, results
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:

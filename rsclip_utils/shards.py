@@ -48,12 +48,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from PIL import Image
-from tqdm.auto import tqdm
 
 from .atomic import atomic_path, write_json
 from .images import ImageError, open_rgb
 from .manifest import read_manifest
 from .paths import portable, resolved, run_folder_of
+from .progress import tqdm
 from .stamps import fingerprint, same_file
 
 INDEX = "shards.json"

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import torch
 from PIL import Image
-from tqdm.auto import tqdm
 
 from .images import ImageError, open_rgb
 from .manifest import read_manifest
+from .progress import tqdm
 from .shards import read_index, scan_shard, shards_of_rank
 
 

@@ -34,7 +34,6 @@ from pathlib import Path
 
 import torch
 from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
-from tqdm.auto import tqdm
 
 from .checkpoints import (
     LATEST,
@@ -49,6 +48,7 @@ from .checkpoints import (
 from .config import get_profile
 from .loss import gather_with_grad, infonce_loss
 from .models import create_model
+from .progress import tqdm
 from .recipe import PRECISIONS, RUN_FIELDS, TrainConfig, TrainSpec, run_params
 from .train_data import AddedRowsDataset, ManifestDataset, ShardDataset
 

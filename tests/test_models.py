@@ -65,3 +65,19 @@ def test_unknown_tag_and_missing_file():
         create_model("RN50", "laion9b")
     with pytest.raises(FileNotFoundError):
         create_model("rsclip-tiny", "/nowhere/ckpt.pt")
+
+
+def test_no_random_init_notice_before_weights_are_loaded(capsys, caplog):
+    # open_clip says "No pretrained weights loaded ... initialized randomly" whenever it loads
+    # none itself, also just before this package loads the base weights: that line is dropped
+    import logging
+
+    from rsclip_utils.models import create_model
+
+    with caplog.at_level(logging.WARNING):
+        assert create_model("rsclip-tiny", "base").pretrained == "base"
+        assert create_model("rsclip-tiny", None).pretrained is None
+        logging.getLogger().warning("a warning of anyone else")
+    said = caplog.text + capsys.readouterr().err
+    assert "No pretrained weights loaded" not in said
+    assert "a warning of anyone else" in said

@@ -20,12 +20,15 @@ from rsclip_utils import b2c, m2b
 from rsclip_utils import contours as sa
 
 ALGORITHMS = {  # notebook -> the functions it writes out
-    "01_suzuki_contours": ("follow_border", "suzuki_abe", "opencv_order", "moore_trace"),
+    "01_suzuki_contours": ("follow_border", "suzuki_abe", "opencv_order", "moore_trace",
+                           "square_trace"),
     "02_mask_to_box": ("m2b_boxes",),
     "03_box_to_caption": ("in_centre", "count_phrase", "group_phrase", "five_captions"),
     "04_phash_dedup": ("phash_by_hand", "segment_search"),
-    "05_amp_infonce_training": ("infonce", "amp_step"),
-    "06_evaluation": ("recall_at_k", "retrieval_recalls", "saturation_budget"),
+    "05_amp_infonce_training": ("infonce", "amp_step", "learning_rate", "epoch_order",
+                                "train_loop", "model_card"),
+    "06_evaluation": ("recall_at_k", "retrieval_recalls", "saturation_budget", "class_prompts",
+                      "zero_shot_predict", "linear_probe_by_hand", "knn_predict"),
 }
 
 
@@ -78,6 +81,42 @@ def test_notebook_01_moore_trace_finds_the_first_objects_outline_only(nb, mask):
     n, labels = cv2.connectedComponents(mask, connectivity=8)
     x, y = outline[0]
     assert {labels[py, px] for px, py in outline} == {labels[y, x]}  # one object, nothing else
+
+
+
+@settings(max_examples=200, deadline=None)
+@given(masks)
+def test_notebook_01_square_trace_follows_a_4_connected_blob(nb, mask):
+    defs = nb("01_suzuki_contours")
+    if not mask.any():
+        return
+    ys, xs = np.nonzero(mask)
+    _, labels4 = cv2.connectedComponents(mask, connectivity=4)
+    blob = (labels4 == labels4[ys[0], xs[0]]).astype(np.uint8)  # the first pixel's 4-component
+    visited = set(defs.square_trace(blob))
+    outer, _ = cv2.findContours(blob, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    padded = np.pad(blob, 1)
+    # every pixel of OpenCV's outer border, and only pixels of the blob that touch the background
+    # (square tracing also steps on the corner pixels of concave corners, which 8-connected
+    # tracing cuts across)
+    assert {tuple(p) for p in outer[0].reshape(-1, 2).tolist()} <= visited
+    assert all(blob[y, x] and not padded[y:y + 3, x:x + 3].all() for x, y in visited)
+    rectangle = np.pad(np.ones(mask.shape, np.uint8), 1)  # no concave corner: exactly the border
+    outer, _ = cv2.findContours(rectangle, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    assert set(defs.square_trace(rectangle)) == {tuple(p) for p in outer[0].reshape(-1, 2).tolist()}
+    # on any mask it stays on the 8-connected object of the first pixel
+    _, labels8 = cv2.connectedComponents(mask, connectivity=8)
+    assert {labels8[y, x] for x, y in defs.square_trace(mask)} == {labels8[ys[0], xs[0]]}
+
+
+def test_notebook_01_square_trace_misses_pixels_of_a_diagonal_object(nb):
+    defs = nb("01_suzuki_contours")
+    diagonal = np.zeros((3, 5), np.uint8)
+    diagonal[0, 1] = diagonal[1, 2] = diagonal[1, 3] = 1  # 8-connected, joined at a corner
+    assert set(defs.square_trace(diagonal)) == {(1, 0)}  # (2, 1) and (3, 1) are missed
+    assert set(defs.moore_trace(diagonal)) == {(1, 0), (2, 1), (3, 1)}
+    outer, _ = cv2.findContours(diagonal, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    assert {tuple(p) for p in outer[0].reshape(-1, 2).tolist()} == {(1, 0), (2, 1), (3, 1)}
 
 
 @settings(max_examples=150, deadline=None)
@@ -239,6 +278,71 @@ def test_notebook_05_amp_step_equals_the_loops_train_step(nb, dtype_name):
     assert all(torch.allclose(w1[k], w2[k], atol=tolerance) for k in w1)
 
 
+def test_notebook_05_schedule_and_order_equal_the_packages(nb):
+    import torch
+
+    from rsclip_utils.train_data import epoch_batches
+    from rsclip_utils.training import lr_at
+
+    defs = nb("05_amp_infonce_training")
+    for total, warmup in ((250, 25), (24, 4), (10, 0), (5, 5)):
+        assert [defs.learning_rate(s, total, warmup, 3e-4) for s in range(total + 2)] == \
+            [lr_at(s, total, warmup, 3e-4) for s in range(total + 2)]
+    assert defs.learning_rate(0, 100, 10, 1.0) == 0.1  # warm-up: (step + 1) / warmup
+    assert defs.learning_rate(55, 100, 10, 1.0) == pytest.approx(0.5)  # half-way down the cosine
+    for seed, epoch in ((0, 0), (3, 2)):
+        order = defs.epoch_order(50, seed, epoch)
+        assert sorted(order.tolist()) == list(range(50))
+        assert torch.cat([torch.tensor(b) for b in epoch_batches(50, 8, seed, epoch)]).tolist() \
+            == order[:48].tolist()
+
+
+@pytest.mark.parametrize("pretrained", [None, "base"])
+def test_notebook_05_train_loop_gives_the_packages_losses(nb, manifest, tmp_path, pretrained):
+    import torch
+    from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
+
+    from rsclip_utils.models import create_model
+    from rsclip_utils.recipe import TrainConfig
+    from rsclip_utils.train_data import ManifestDataset
+    from rsclip_utils.training import read_log, train
+
+    defs = nb("05_amp_infonce_training")
+    steps, batch, warmup, lr = 7, 8, 2, 5e-4
+    lines = manifest.read_text().splitlines(keepends=True)
+    manifest = manifest.with_name(f"first_rows_{pretrained}.tsv")  # beside it: the same paths
+    manifest.write_text("".join(lines[:1 + 5 * batch + 3]))  # 5 batches and 3 rows an epoch
+    torch.manual_seed(0)
+    bundle = create_model("rsclip-tiny", pretrained)
+    data = ManifestDataset(manifest, 64, OPENAI_DATASET_MEAN, OPENAI_DATASET_STD,
+                           bundle.tokenizer, seed=0)
+    ours = defs.train_loop(bundle.model, data, steps, batch, lr, warmup, 0)
+    run = train(TrainConfig(manifest=str(manifest), out=str(tmp_path), pretrained=pretrained,
+                            steps=steps, batch_size=batch, lr=lr, warmup=warmup, seed=0,
+                            device="cpu", progress=False))
+    theirs = read_log(run.log)["loss"]
+    assert len(ours) == len(theirs) == steps
+    assert ours[0] == pytest.approx(theirs[0], abs=1e-5)  # the same first batch and weights
+    # the package's Adam is the fused kernel: the same update, rounded in another order
+    assert np.allclose(ours, theirs, atol=1e-3, rtol=0), (ours, theirs)
+    assert ours[-1] != ours[0]  # it trained
+
+
+def test_notebook_05_model_card_reads_the_configs(nb):
+    defs = nb("05_amp_infonce_training")
+    b32 = defs.model_card("ViT-B-32")
+    assert (b32["input (px)"], b32["patch (px)"], b32["image tokens"], b32["context (tokens)"]) \
+        == (224, 32, 49, 77)
+    assert 151_000_000 < b32["parameters"] < 152_000_000  # open_clip's ViT-B-32: 151.28M
+    from rsclip_utils.models import count_parameters, create_model
+
+    tiny = create_model("rsclip-tiny", None).model
+    card = defs.model_card("rsclip-tiny", tiny)
+    assert (card["input (px)"], card["patch (px)"], card["context (tokens)"]) == (64, 8, 32)
+    assert card["parameters"] == count_parameters(tiny) == defs.model_card("rsclip-tiny")[
+        "parameters"]
+
+
 def test_notebook_06_recall_at_k_by_hand(nb):
     defs = nb("06_evaluation")
     toy = np.array([[0.9, 0.1, 0.8, 0.2], [0.7, 0.6, 0.5, 0.4]])
@@ -291,3 +395,92 @@ def test_notebook_06_saturation_rule_equals_the_packages(nb, curve):
     for gain in (SATURATION_GAIN, 0.5):
         assert nb("06_evaluation").saturation_budget(curve, gain) == \
             saturation(curve, gain)["index"]
+
+
+def clustered(seed, classes=4, per_class=12, dim=16, spread=1.5):
+    """Features in `classes` noisy clusters, with labels."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(classes, dim))
+    y = np.repeat(np.arange(classes), per_class)
+    return centres[y] + spread * rng.normal(size=(len(y), dim)), y
+
+
+def test_notebook_06_class_prompts_equal_the_packages_class_embeddings(nb):
+    import torch
+
+    from rsclip_utils import evaluation as ev
+    from rsclip_utils.models import create_model
+
+    defs = nb("06_evaluation")
+    torch.manual_seed(0)
+    bundle = create_model("rsclip-tiny", None)
+    names = ["bare land", "sea lake", "harbor"]
+    for templates in ((ev.ZERO_SHOT_TEMPLATE,), ev.ENSEMBLE_TEMPLATES):
+        ours = defs.class_prompts(bundle.model, bundle.tokenizer, names, templates)
+        theirs = ev.class_embeddings(bundle.model, bundle.tokenizer, names, templates)
+        assert ours.shape == theirs.shape and np.allclose(ours, theirs, atol=1e-5)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 10**6))
+def test_notebook_06_zero_shot_equals_the_packages_top1(nb, seed):
+    from rsclip_utils import evaluation as ev
+
+    defs = nb("06_evaluation")
+    rng = np.random.default_rng(seed)
+    x, y = clustered(seed)
+    x = x / np.linalg.norm(x, axis=1, keepdims=True)
+    classes = rng.normal(size=(4, x.shape[1]))
+    classes /= np.linalg.norm(classes, axis=1, keepdims=True)
+    ours = float(np.mean(defs.zero_shot_predict(x, classes) == y))
+    theirs = ev.zero_shot_scores(x, y, classes)
+    assert theirs["tied_queries"] == 0 and ours == pytest.approx(theirs["top1"], abs=1e-12)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10**6))
+def test_notebook_06_linear_probe_equals_the_packages(nb, seed):
+    from rsclip_utils import evaluation as ev
+
+    defs = nb("06_evaluation")
+    x, y = clustered(seed)
+    test = np.random.default_rng(seed + 1).random(len(y)) < 0.3
+    if len(np.unique(y[~test])) < 4:
+        return
+    accuracy, c = defs.linear_probe_by_hand(x[~test], y[~test], x[test], y[test], seed=seed)
+    theirs = ev.linear_probe(x[~test], y[~test], x[test], y[test], seed=seed)
+    assert (accuracy, c) == (theirs["accuracy"], theirs["C"])
+
+
+def test_notebook_06_linear_probe_chooses_c_on_the_held_out_fifth(nb):
+    defs = nb("06_evaluation")
+    x, y = clustered(0, spread=0.05)  # separable: every C finds it, the first best is kept
+    accuracy, c = defs.linear_probe_by_hand(x, y, x, y)
+    assert accuracy == 1.0 and c == 0.1
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 10**6), st.integers(1, 25))
+def test_notebook_06_knn_equals_the_packages(nb, seed, k):
+    from rsclip_utils import evaluation as ev
+
+    defs = nb("06_evaluation")
+    x, y = clustered(seed)
+    test = np.random.default_rng(seed + 1).random(len(y)) < 0.3
+    ours = defs.knn_predict(x[~test], y[~test], x[test], k)
+    assert np.array_equal(ours, ev.knn_classify(x[~test], y[~test], x[test], k))
+    scores = ev.knn_scores(x[~test], y[~test], x[test], y[test], k)
+    if scores["tied_queries"] == 0:
+        assert float(np.mean(ours == y[test])) == pytest.approx(scores["accuracy"], abs=1e-12)
+
+
+def test_notebook_06_knn_votes_by_hand(nb):
+    defs = nb("06_evaluation")
+    train = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]])
+    labels = np.array([0, 0, 1])
+    # the query is nearest the class-1 image, but two class-0 images outvote it at k = 3 ...
+    query = np.array([[0.6, 0.8]])
+    assert defs.knn_predict(train, labels, query, k=1)[0] == 1
+    assert defs.knn_predict(train, labels, query, k=3, temperature=10.0)[0] == 0
+    # ... unless the temperature is low: exp(similarity / 0.07) lets the nearest one win
+    assert defs.knn_predict(train, labels, query, k=3, temperature=0.07)[0] == 1

@@ -48,6 +48,8 @@ def test_committed_without_outputs_and_with_literal_parameters(path):
     assert {"PROFILE", "RUN_DIR", "SEED", "INTERACTIVE"} <= set(
         cell.source.replace("=", " ").split()
     )
+    raw = json.loads(path.read_text())
+    assert all("id" in c for c in raw["cells"]), "every cell has an id (nbformat 4.5)"
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     headings = [c.source for c in nb.cells if c.cell_type == "markdown"]
     assert any("## Summary" in h for h in headings) and any("## Exercises" in h for h in headings)
@@ -58,10 +60,19 @@ def test_smoke_sequence_through_the_runner(tmp_path):
     proc = run_cli("--profile", "smoke", "--out", str(out), "--quiet")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     report = (out / "report.md").read_text()
+    # nothing in the run's own output that a user has to read and ignore
+    said = proc.stdout + proc.stderr
+    for line in ("Error", "ERROR", "WARNING", "Unable to parse", "No pretrained weights"):
+        assert line not in said, said[max(0, said.find(line) - 300):said.find(line) + 300]
     for nb in NOTEBOOKS:
         assert f"| {nb.name} | ok |" in report
         executed = nbformat.read(str(out / "notebooks" / nb.name), as_version=4)
         assert has_outputs(executed)
+        # progress as text lines, which a static viewer shows as they were (no widget bars)
+        assert "widget-view+json" not in json.dumps(executed), nb.name
+        streams = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code"
+                          for o in c.get("outputs", []) if o.get("output_type") == "stream")
+        assert "\r" not in streams, nb.name
     assert "embedded_images" in report and (out / "data" / "embedded" / "embedded.json").is_file()
     assert "### Retrieval, Table II (synth_ret test split)" in report
     # embedded data: no paper number beside ours in the metric tables, the claims read directions

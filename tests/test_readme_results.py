@@ -8,14 +8,20 @@ from helpers.ablation import rows_info
 
 from rsclip_utils.budget import summarise
 from rsclip_utils.readme_results import (
+    CROSS_CPU_TOLERANCE,
     END,
     LONG_START,
+    MACHINE_LINE,
     START,
+    _numbers,
+    block_differences,
+    block_machine,
     long_block,
     main,
     replace_block,
     results_block,
 )
+from rsclip_utils.report import numeric_kind
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -99,6 +105,43 @@ def test_check_reports_a_stale_readme_and_a_missing_run(tmp_path, capsys):
     readme = tmp_path / "README.md"
     readme.write_text(f"# x\n{START}\nstale\n{END}\n")
     assert main([str(run), "--readme", str(readme), "--check"]) == 1
-    assert "first at: stale" in capsys.readouterr().err
+    assert "README: stale" in capsys.readouterr().err
     assert main([str(run), "--readme", str(readme)]) == 0
     assert main([str(run), "--readme", str(readme), "--check"]) == 0
+    # a run folder that names its machine: the block says it, and the check on that kind of
+    # machine is exact, on another within CROSS_CPU_TOLERANCE points
+    machine = {"cpu": "Some CPU", "vendor": "GenuineIntel", "torch_cpu_kernels": "AVX512"}
+    (run / "machine.json").write_text(json.dumps(machine))
+    assert main([str(run), "--readme", str(readme)]) == 0
+    lines = readme.read_text().splitlines()
+    assert lines[2] == f"{MACHINE_LINE}{numeric_kind(machine)}."
+    k = next(i for i, line in enumerate(lines) if line.startswith("| base"))
+    first = _numbers(lines[k])[0]
+    capsys.readouterr()
+    for kind, shift, verdict in (("same", 0.1, 1), ("other", 0.1, 0),
+                                 ("other", CROSS_CPU_TOLERANCE + 0.1, 1)):
+        moved = lines[k].replace(f"{first:.1f}", f"{first + shift:.1f}", 1)
+        head = lines[2] if kind == "same" else f"{MACHINE_LINE}Another CPU, AuthenticAMD."
+        readme.write_text("\n".join(lines[:2] + [head] + lines[3:k] + [moved] + lines[k + 1:])
+                          + "\n")
+        assert main([str(run), "--readme", str(readme), "--check"]) == verdict, (kind, shift)
+        said = capsys.readouterr()
+        assert ("README: " + moved in said.err) if verdict else ("within" in said.out)
+
+
+def test_another_machine_gets_a_tolerance_and_its_verdicts_listed():
+    block = "\n".join([f"{MACHINE_LINE}A.", "", "| retrieval | mR |", "|---|---|",
+                       "| base | 17.3 |", "| 1,431 images | 44.5 / 26.6 |", "",
+                       "| claim | verdict |", "| adding DET helps | reproduced |"])
+    assert block_differences(block, block) == ([], [])
+    assert block_machine(block) == "A"
+    nearby = block.replace("17.3", "19.9").replace("44.5", "41.6")
+    assert block_differences(block, nearby, same_kind=False) == ([], [])
+    assert len(block_differences(block, nearby, same_kind=True)[0]) == 2  # exact on one kind
+    assert len(block_differences(block, block.replace("26.6", "29.7"), False)[0]) == 1
+    flipped = block.replace("| reproduced |", "| within the 1-point margin |")
+    differences, verdicts = block_differences(block, flipped, same_kind=False)
+    assert differences == [] and len(verdicts) == 1 and "within the 1-point" in verdicts[0]
+    assert block_differences(block, block.replace(f"{MACHINE_LINE}A.", f"{MACHINE_LINE}B."),
+                             True) == ([], [])  # the machine line is not compared
+    assert block_differences(block, block + "\n| more | 1.0 |", False)[0]

@@ -23,3 +23,26 @@ def test_report_renders_the_same_blocks_as_markdown_and_html(tmp_path):
 
     png = (tmp_path / "figures" / "a_plot.png").read_bytes()
     assert base64.b64encode(png).decode() in page
+
+
+def test_similarity_maps_get_their_table():
+    from rsclip_utils.report import similarity_blocks
+
+    assert similarity_blocks({}) == []
+    metrics = {"similarity_maps": {"prompt": "a {}", "note": "Real samples: never trained on.",
+                                   "summary": {
+                                       "Potsdam (real)": {"base": {"mean_auroc": 0.41, "pairs": 4,
+                                                                   "above_half": 1},
+                                                          "continual": {"mean_auroc": 0.62,
+                                                                        "pairs": 4,
+                                                                        "above_half": 3}},
+                                       "embedded SEG": {"continual": {"mean_auroc": 0.7,
+                                                                      "pairs": 9,
+                                                                      "above_half": 7}}}}}
+    blocks = similarity_blocks(metrics)
+    assert blocks[0] == ("h3", "Similarity maps (section IV-D, Fig. 10)")
+    assert '"a {}"' in blocks[1][1] and blocks[1][1].endswith("never trained on.")
+    kind, header, rows = blocks[2]
+    assert header == ["source", "base", "continual"]
+    assert rows == [("Potsdam (real)", "0.41 (1 of 4 above 0.5)", "0.62 (3 of 4 above 0.5)"),
+                    ("embedded SEG", "-", "0.70 (7 of 9 above 0.5)")]

@@ -115,3 +115,31 @@ def test_an_unwritable_out_is_refused_before_any_notebook_starts(tmp_path, monke
     assert "cannot write the run folder there" in str(e.value.code) and str(blocker) in str(
         e.value.code)
     assert not started
+
+
+def test_a_kernels_own_lines_go_to_its_log_and_the_console_stays_clean(tmp_path):
+    # a notebook whose kernel writes to its process's stderr (as ipykernel's warnings, asyncio at
+    # shutdown or C libraries do): the runner's console says only what ran, kernels.log keeps it
+    import json
+
+    import nbformat
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("PROFILE = 'smoke'\nRUN_DIR = ''\nSEED = 0\n"
+                                          "INTERACTIVE = True", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("import os, sys\nos.write(2, b'WARNING from inside\\n')\n"
+                                          "print('progress 1/1', file=sys.stderr)")]
+    nbformat.write(nb, folder / "00_tiny.ipynb")
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "rsclip_utils.run", "--profile", "smoke",
+                           "--out", str(out), "--notebooks", str(folder)],
+                          capture_output=True, text=True, timeout=300, cwd=repo_root())
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    said = proc.stdout + proc.stderr
+    assert "WARNING" not in said and "without encryption" not in said and "ERROR" not in said
+    assert "progress 1/1" in said  # what a cell prints to stderr: on the console, as before
+    assert "WARNING from inside" in (out / "kernels.log").read_text()
+    machine = json.loads((out / "machine.json").read_text())
+    assert {"cpu", "vendor", "torch_cpu_kernels"} <= set(machine)

@@ -258,7 +258,7 @@ def _resumable(part: _Part, pinned: bool) -> bool:
 
 def _write_body(response, part: _Part, start: int, url: str, pinned: bool, progress: bool) -> int:
     """Append (``start`` > 0) or write the body to ``part``; returns the bytes it then holds."""
-    from tqdm.auto import tqdm
+    from ..progress import tqdm
 
     total = _expected_total(response, start)
     with part.path.open("ab" if start else "wb") as f, tqdm(

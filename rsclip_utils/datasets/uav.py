@@ -182,7 +182,8 @@ def extract_sdd_frames(root: str | Path, records: list[Record], progress: bool =
     """Write the frames that Stanford Drone ``records`` name, from each video's ``video.mov``;
     returns how many were written (frames already there are kept)."""
     import cv2
-    from tqdm.auto import tqdm
+
+    from ..progress import tqdm
 
     root = Path(root)
     wanted: dict[Path, list[tuple[int, Path]]] = defaultdict(list)

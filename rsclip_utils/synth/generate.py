@@ -41,11 +41,11 @@ import imagehash
 import numpy as np
 from PIL import Image, ImageEnhance
 from scipy import ndimage
-from tqdm.auto import tqdm
 
 from ..config import SynthSpec
 from ..datasets.segmentation import ISAID_COLOR, ISAID_ID, encode_mask
 from ..dedup import brute_force_pairs, hamming
+from ..progress import tqdm
 from ..text import model_tokens
 from .captions import count_caption, scene_captions
 from .nuisance import STYLES, draw_conditions, geometric, photometric, render_size

@@ -276,9 +276,8 @@ def write_web_corpus(root: str | Path, n: int, seed: int = 0, progress: bool = T
     its path. ``only``: draw and write just these images; the manifest still lists all ``n``
     (the others captioned "not drawn", their files absent), so that a short run of the base
     recipe draws the full run's batches and reads no other row."""
-    from tqdm.auto import tqdm
-
     from ..manifest import ManifestRow, write_manifest_rows
+    from ..progress import tqdm
 
     root = Path(root)
     (root / "images").mkdir(parents=True, exist_ok=True)
