@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -210,10 +211,24 @@ def run(
     return run_dir, results
 
 
+class _OneLine(logging.Filter):
+    """papermill logs what a cell prints to stderr (progress lines among them) with the text's
+    own newline, which the log handler doubles: one line each."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = record.msg.rstrip("\n")
+        return True
+
+
 def _execute(paths, profile, parameters, run_dir, executed, timeout, log_output) -> list[dict]:
     """Run each notebook through papermill, in order, until one fails."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
+
+    papermill_log = logging.getLogger("papermill")
+    if not any(isinstance(f, _OneLine) for f in papermill_log.filters):
+        papermill_log.addFilter(_OneLine())
 
     results: list[dict] = []
     failed = False

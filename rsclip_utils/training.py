@@ -274,7 +274,7 @@ def train(cfg: TrainConfig) -> TrainResult:
                                             f"{lr:.3e}", f"{model.logit_scale.exp().item():.4f}",
                                             f"{speed:.1f}", skipped])
             bar.update()
-            bar.set_postfix(loss=f"{last_loss:.3f}")
+            bar.set_postfix(loss=f"{last_loss:.3f}", refresh=False)  # drawn at the bar's pace
             if step in cfg.snapshots and rank == 0:  # the weights alone, kept
                 save_snapshot(out / f"snapshot-{step:06d}.pt", model, step, cfg, digest)
             if (step % cfg.checkpoint_every == 0 or step == stop) and rank == 0:

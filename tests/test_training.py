@@ -454,3 +454,12 @@ def test_the_control_trains_and_refuses_a_half_setting(manifest, tmp_path):
         train(cfg(ret, tmp_path / "bad", added_manifest=str(dota)))
     with pytest.raises(ValueError, match="snapshots must be steps between 1 and steps"):
         train(cfg(ret, tmp_path / "bad", snapshots=(0, 13)))
+
+
+def test_a_headless_run_reports_progress_in_a_few_lines(manifest, tmp_path, monkeypatch, capsys):
+    # rsclip_utils.progress in a run no person watches: lines at its pace, not one per step (the
+    # loss shown beside the bar must not force a redraw)
+    monkeypatch.setenv("RSCLIP_HEADLESS", "1")
+    train(cfg(manifest, tmp_path / "run", steps=12, progress=True, check_images=False))
+    lines = [x for x in capsys.readouterr().err.splitlines() if x.startswith("train")]
+    assert 1 <= len(lines) <= 3 and "12/12" in lines[-1]
