@@ -79,13 +79,16 @@ def ablation_claims(ablation: dict) -> list[Claim]:
                     continue
                 row_margin, measured = margin(p, r, key)
                 paper = PAPER_ABLATION.get(row), PAPER_ABLATION.get(prev)
+                verdict = _verdict(r[key]["mean"], p[key]["mean"], row_margin, measured)
+                if not all(paper):  # a control the paper has not: nothing to reproduce
+                    verdict = _control(verdict)
                 out.append(Claim(
                     f"{what} helps ({label}, {when})",
                     (f"RN50: {prev} {paper[1][i]} -> {row} {paper[0][i]} (Table V)"
                      if all(paper) else "- (a control; not in the paper)"),
                     f"{format_spread(p[key])} -> {format_spread(r[key])} "
                     f"({seeds} seed{'s' if seeds > 1 else ''})",
-                    _verdict(r[key]["mean"], p[key]["mean"], row_margin, measured), budget))
+                    verdict, budget))
     return out
 
 
@@ -101,6 +104,14 @@ def _verdict(better: float, worse: float, margin: float, spread_measured: bool,
     if spread_measured:
         return f"within noise (difference under {margin:.1f} points)"
     return f"within the {margin:g}-point margin ({runs}: noise not measured)"
+
+
+def _control(verdict: str) -> str:
+    """A control's verdict: it holds or not (it is no claim of the paper's to reproduce)."""
+    if verdict == "reproduced":
+        return "holds"
+    return verdict.replace("not reproduced (the other way round)", "does not hold (the other way "
+                           "round)")
 
 
 def _models(metrics: dict, roles: dict) -> dict:

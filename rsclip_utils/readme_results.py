@@ -77,9 +77,11 @@ def block_differences(old: str, new: str, same_kind: bool = True
     ``verdicts``, not as differences; a line added, lost or reshaped is a difference. The
     machine line itself is not compared."""
     differences, verdicts = [], []
-    old_lines = [x for x in old.splitlines() if not x.startswith(MACHINE_LINE)]
-    new_lines = [x for x in new.splitlines() if not x.startswith(MACHINE_LINE)]
-    for a, b in itertools.zip_longest(old_lines, new_lines, fillvalue=""):
+    def tables(block: str) -> list[str]:  # the block without its machine line
+        return "\n".join(x for x in block.splitlines()
+                         if not x.startswith(MACHINE_LINE)).strip("\n").splitlines()
+
+    for a, b in itertools.zip_longest(tables(old), tables(new), fillvalue=""):
         if a == b:
             continue
         said = f"README: {a}\n  run:    {b}"

@@ -236,7 +236,8 @@ def ablation_blocks(metrics: dict) -> list[tuple]:
         return []
     sat, seeds, batch = ab["saturation"], len(ab["seeds"]), ab["batch_size"]
     verdict = ab["verdict_steps"]
-    rule = (f"RET-only's validation mR (mean of {seeds} seed{'s' if seeds > 1 else ''}) rose "
+    over = f"mean of {seeds} seeds" if seeds > 1 else "1 seed"
+    rule = (f"RET-only's validation mR ({over}) rose "
             f"less than {sat['gain']:g} point above the best smaller budget at {sat['steps']} "
             f"steps ({sat['passes_over_ret']:g} passes over RET): saturated by the rule, and the "
             "claims are judged there."
@@ -250,7 +251,7 @@ def ablation_blocks(metrics: dict) -> list[tuple]:
                     f"{r['budgets'][str(verdict)]['passes_over_data']:.1f}",
                     f"{r['budgets'][str(verdict)]['passes_over_ret']:.1f}")
                    for label, r in ab["rows"].items()]
-    passes_rows += [(f"{p['label']} (Table I, section IV-A)", f"{p['images']:,}",
+    passes_rows += [(f"{p['label']}; Table I, section IV-A", f"{p['images']:,}",
                      f"{p['pairs']:,}", p["batch"], f"{p['passes_over_data']:.0f}",
                      f"{p['passes_over_ret']:.0f}") for p in paper_rows()]
     curve = [(label, s, f"{e['passes_over_ret']:.1f}", format_spread(e.get("val_mR")),
@@ -307,10 +308,11 @@ def similarity_blocks(metrics: dict) -> list[tuple]:
             for source, per in sim.items()]
     return [("h3", "Similarity maps (section IV-D, Fig. 10)"),
             ("p", "Each scene cut into square patches, each patch scored against the prompt "
-                  f"\"{metrics['similarity_maps'].get('prompt', 'a {}')}\" of a class its mask "
-                  "holds; the AUROC of the scores between patches the class covers (at least "
-                  "half their pixels) and patches without it, averaged over (scene, class) "
-                  "pairs: 0.5 is a map that does not follow the mask. "
+                  f"\"{metrics['similarity_maps'].get('prompt', 'a {class}')}\" for a class "
+                  "its mask holds; the AUROC of the scores between patches the class covers (at "
+                  "least half their pixels) and patches without it, averaged over (scene, class) "
+                  "pairs: 0.5 is a map that does not follow the mask, below 0.5 one that scores "
+                  "the patches without the class higher. "
                   + metrics["similarity_maps"].get("note", "")),
             ("table", ["source", *models], rows)]
 
@@ -356,6 +358,26 @@ def _flatten(d: dict, prefix: str = "") -> list[tuple[str, object]]:
     return out
 
 
+# what each key figure shows and where the notebooks draw it (a figure not listed: its name)
+FIGURE_CAPTIONS = {
+    "training_curves": "Training curves of the continual run and the run from scratch: loss, "
+                       "in-batch top-1, learning rate, logit scale (notebook 05, section 5d)",
+    "retrieval_gallery": "One test image-caption pair both ways under the continual model "
+                         "(notebook 06, section 2)",
+    "zero_shot_confusion": "Zero-shot confusion of the continual model on each scene set "
+                           "(notebook 06, section 3)",
+    "few_shot": "Few-shot linear probe, mean and sample std over draws (notebook 06, section 4)",
+    "counting_topk": "Counting top-1 to top-10 against chance (notebook 06, section 5)",
+    "counting_confusion": "Counting confusion of each model (notebook 06, section 5)",
+    "ablation_budget": "The data ablation by budget, with the saturation rule's budget "
+                       "(notebook 06, section 7)",
+    "counting_rewrites": "How far an image's score moves over its ten count rewrites against "
+                         "ten other captions (notebook 06, section 9)",
+    "similarity_maps": "Similarity maps of base and continual models beside the masks, with "
+                       "their AUROC (notebook 06, section 10)",
+}
+
+
 def report_blocks(run_dir: str | Path, profile: str, results: list[dict]) -> list[tuple]:
     """Everything the report says, as blocks: ("h1"|"h2"|"h3"|"p", text), ("table", header,
     rows), ("img", path, caption)."""
@@ -384,7 +406,8 @@ def report_blocks(run_dir: str | Path, profile: str, results: list[dict]) -> lis
     figures = sorted((run_dir / "figures").glob("*.png")) if (run_dir / "figures").is_dir() else []
     if figures:
         blocks.append(("h2", "Key figures"))
-        blocks += [("img", f, f.stem.replace("_", " ")) for f in figures]
+        blocks += [("img", f, FIGURE_CAPTIONS.get(f.stem, f.stem.replace("_", " ")))
+                   for f in figures]
     recorded = [(Path(r["notebook"]).stem, read_numbers(run_dir, Path(r["notebook"]).stem))
                 for r in results]
     recorded = [(nb, n) for nb, n in recorded if n]

@@ -3,7 +3,8 @@
 
 A scene is cut into a grid of square patches; each patch, resized to the model's input, is
 scored by the cosine similarity of its image embedding with the text embedding of a prompt for
-one class ("a building"). The map is those scores on the grid. How well it follows the mask is
+one class, the zero-shot prompt of notebook 06 ("a satellite photo of building.", the paper's
+Table III template). The map is those scores on the grid. How well it follows the mask is
 one number per (scene, class): the AUROC of the patch scores between the patches the class
 covers (at least ``POSITIVE`` of their pixels) and the patches without a pixel of it; patches
 partly covered are left out of the AUROC (shown in the map). 0.5 is a map that does not follow
@@ -21,13 +22,13 @@ import numpy as np
 import torch
 
 from .datasets.segmentation import decode_mask
+from .evaluation import ZERO_SHOT_TEMPLATE
 from .images import open_rgb
-from .text import with_article
 
 POSITIVE = 0.5  # a patch is the class's when at least this share of its pixels is
 PER_SIDE = 8  # patches along the shorter side of a scene
 MIN_PATCHES = 2  # a (scene, class) pair is scored with at least this many patches each way
-PROMPT = "a {}"  # "an" before a vowel: rsclip_utils.text.with_article
+PROMPT = "a satellite photo of {class}."  # the zero-shot template: prompt()
 SKIP_CLASSES = ("background", "clutter")  # no one thing to name
 
 
@@ -94,8 +95,9 @@ def _patch_features(model, preprocess, image, rows: int, cols: int, side: int,
 
 
 def prompt(name: str) -> str:
-    """The prompt for a class: "a building", "an impervious surface"."""
-    return with_article(name)
+    """The prompt for a class: the zero-shot template, "a satellite photo of water." (one template
+    for every class, mass nouns too, which "a {class}" would get wrong)."""
+    return ZERO_SHOT_TEMPLATE.format(name)
 
 
 def _prompt_features(model, tokenizer, names: Sequence[str], device: str) -> np.ndarray:

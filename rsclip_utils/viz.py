@@ -17,9 +17,24 @@ from .records import Record
 PALETTE = plt.get_cmap("tab20").colors
 
 
+# colour_for's colours: the ten strong tab10 colours first, then their light tab20 halves, then
+# tab20b and tab20c: 60 in all
+LABEL_PALETTE = (
+    plt.get_cmap("tab10").colors
+    + PALETTE[1::2]
+    + plt.get_cmap("tab20b").colors
+    + plt.get_cmap("tab20c").colors
+)
+_label_colours: dict[str, tuple] = {}
+
+
 def colour_for(label: str) -> tuple:
-    """A stable colour per label (same label, same colour, in every figure)."""
-    return PALETTE[sum(map(ord, label)) % len(PALETTE)]
+    """One colour per label, handed out in the order labels are first drawn in this process: a
+    label keeps its colour in every later figure, and different labels get different colours
+    (up to the palette's 60; beyond that they repeat)."""
+    if label not in _label_colours:
+        _label_colours[label] = LABEL_PALETTE[len(_label_colours) % len(LABEL_PALETTE)]
+    return _label_colours[label]
 
 
 def image_grid(
@@ -197,7 +212,7 @@ def label_grid(
     ax.imshow(rgb, extent=(-1.5, w - 1.5, h - 1.5, -1.5), interpolation="nearest")
     ax.set_xticks(range(-1, w - 1))
     ax.set_yticks(range(-1, h - 1))
-    ax.tick_params(labelsize=5, length=0)
+    ax.tick_params(labelsize=max(7, fontsize - 1), length=0)  # coordinates, readable
     ax.set_xticks(np.arange(-1.5, w - 1.5), minor=True)
     ax.set_yticks(np.arange(-1.5, h - 1.5), minor=True)
     ax.grid(which="minor", color="white", linewidth=0.5)
@@ -216,7 +231,7 @@ def label_grid(
                 xytext=(x, y),
                 arrowprops={"arrowstyle": "->", "color": "red", "linewidth": 1.5},
             )
-    ax.set_title(title, fontsize=8)
+    ax.set_title(title, fontsize=9)
 
 
 def mark_legend(target, labels: np.ndarray, fontsize: int = 7, **kw):
@@ -303,5 +318,5 @@ def draw_contours(
             fontsize=7,
             bbox={"facecolor": colour, "edgecolor": "none", "pad": 1},
         )
-    ax.set_title(title, fontsize=8)
+    ax.set_title(title, fontsize=9)
     ax.axis("off")

@@ -174,3 +174,17 @@ def test_single_runs_say_so_and_each_reason_is_given_once_where_it_fits():
     grouped = grouped_reasons([*both, probe, level], regime)
     assert [claims for _, claims in grouped] == [[c.claim for c in both], [probe.claim]]
     assert len({text for text, _ in grouped}) == 2
+
+
+def test_the_control_holds_or_not_it_reproduces_nothing():
+    ab = study({"val": [30, 30], "RET": [(20, 30), (20, 30)], "RET + DET": [(20, 30), (20, 30)],
+                "RET + DET + SEG": [(20, 30), (20, 30)],
+                "RET + DET + SEG, RET matched": [(30, 20), (30, 20)]}, seeds=(0,))
+    v = {c.claim: c.verdict for c in paper_claims(metrics(ab))}
+    held = "adding DET and SEG data beside RET's own batches (RET's exposure held) helps"
+    control = {k: x for k, x in v.items() if k.startswith(held)}
+    assert control and all(x in ("holds", "does not hold (the other way round)")
+                           for x in control.values())
+    assert any(x == "holds" for k, x in control.items() if "(retrieval" in k)
+    assert any(x.startswith("does not hold") for k, x in control.items() if "(zero-shot" in k)
+    assert not any("reproduced" in x for x in control.values())

@@ -102,3 +102,16 @@ def test_the_recipe_imports_nothing_else_of_the_package():
     """The training recipe is data: the profiles, the loop, its checkpoints and the pipeline's
     stamps read it, and it reads none of them."""
     assert import_graph()["rsclip_utils.recipe"] == set()
+
+
+def test_colour_for_gives_distinct_labels_distinct_colours():
+    """viz.colour_for: the DOTA and DIOR names that shared a colour before (harbor and
+    small-vehicle, ship and vehicle) differ now, and a label keeps its colour."""
+    from rsclip_utils import viz
+
+    viz._label_colours.clear()  # as in a fresh kernel
+    names = ["harbor", "small-vehicle", "ship", "vehicle", "forest", "barren land"]
+    names += [f"class {k}" for k in range(40)]
+    colours = [viz.colour_for(n) for n in names]
+    assert len(set(colours)) == len(names)
+    assert [viz.colour_for(n) for n in names] == colours

@@ -144,4 +144,6 @@ def test_another_machine_gets_a_tolerance_and_its_verdicts_listed():
     assert differences == [] and len(verdicts) == 1 and "within the 1-point" in verdicts[0]
     assert block_differences(block, block.replace(f"{MACHINE_LINE}A.", f"{MACHINE_LINE}B."),
                              True) == ([], [])  # the machine line is not compared
+    tables = block.split("\n", 2)[2]
+    assert block_differences(tables, block) == ([], [])  # nor its absence from an older block
     assert block_differences(block, block + "\n| more | 1.0 |", False)[0]

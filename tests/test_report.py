@@ -29,7 +29,7 @@ def test_similarity_maps_get_their_table():
     from rsclip_utils.report import similarity_blocks
 
     assert similarity_blocks({}) == []
-    metrics = {"similarity_maps": {"prompt": "a {}", "note": "Real samples: never trained on.",
+    metrics = {"similarity_maps": {"prompt": "a {class}", "note": "Real samples: never trained on.",
                                    "summary": {
                                        "Potsdam (real)": {"base": {"mean_auroc": 0.41, "pairs": 4,
                                                                    "above_half": 1},
@@ -41,7 +41,9 @@ def test_similarity_maps_get_their_table():
                                                                       "above_half": 7}}}}}
     blocks = similarity_blocks(metrics)
     assert blocks[0] == ("h3", "Similarity maps (section IV-D, Fig. 10)")
-    assert '"a {}"' in blocks[1][1] and blocks[1][1].endswith("never trained on.")
+    text = blocks[1][1]
+    assert '"a {class}" for a class' in text and "below 0.5" in text
+    assert text.endswith("never trained on.")
     kind, header, rows = blocks[2]
     assert header == ["source", "base", "continual"]
     assert rows == [("Potsdam (real)", "0.41 (1 of 4 above 0.5)", "0.62 (3 of 4 above 0.5)"),

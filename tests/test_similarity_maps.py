@@ -115,6 +115,6 @@ def test_a_mask_of_another_size_is_refused_naming_both(tmp_path):
         sm.scene_maps("test", record, {"redness": Bundle()})
 
 
-def test_prompts_take_the_right_article():
-    assert sm.prompt("building") == "a building"
-    assert sm.prompt("impervious surface") == "an impervious surface"
+def test_the_prompt_is_the_zero_shot_template():
+    assert sm.prompt("water") == "a satellite photo of water."
+    assert sm.PROMPT.replace("{class}", "{}").format("x") == sm.prompt("x")

@@ -7,7 +7,8 @@ Introduced in notebook 00. One text file per image; optional header lines
 
 The four vertices are an oriented box in pixel coordinates. The horizontal box is the inclusive
 pixel extent of the vertices, clipped to the image; the polygon is kept as given. ``difficult``
-may be absent (some tools write 9 fields).
+may be absent (some tools write 9 fields). A file that holds nothing is noted ``empty_file``; one
+with lines but no object (the header alone) ``no_objects``, as the VOC reader notes its files.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ def parse_dota_file(
             )
         )
         lines.append(lineno)
+    if text.strip() and not objects:  # a header alone (or only malformed lines), as VOC's reader
+        report.note("no_objects", path, None, "no object line in this label file")
     return objects, lines, header
 
 

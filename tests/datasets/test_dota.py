@@ -122,6 +122,13 @@ def test_boxes_outside_the_image_are_clipped_or_dropped_and_counted(tmp_path):
     assert {p.line for p in res.report.problems} == {1, 2}
 
 
+def test_header_without_objects_is_noted_as_no_objects(tmp_path):
+    res = ds.read_dota(dota_dir(tmp_path, "imagesource:GoogleEarth\ngsd:0.5\n", (64, 64)))
+    assert len(res) == 1 and res[0].objects == [] and res[0].extra["gsd"] == "0.5"
+    (p,) = res.report.problems
+    assert (p.kind, p.line) == ("no_objects", None) and p.file.endswith("P1.txt")
+
+
 def test_missing_image_is_reported_not_fatal(tmp_path):
     res = ds.read_dota(dota_dir(tmp_path, GOOD))
     assert len(res) == 1 and res[0].width is None and len(res[0].objects) == 1
