@@ -6,13 +6,15 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: setup test reproduce long readme bench lint clean-nb clean
 
+# pip -qq: errors only (a machine's pip configuration can name package folders it lacks, and pip
+# then warns once per package while installing from the rest)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install -qq --disable-pip-version-check -e '.[dev]'
 # LAION CLIP_benchmark, the independent oracle of tests/test_clip_benchmark_oracle.py, without its
 # dependencies: the modules the test uses import only torch, tqdm, torchvision and scikit-learn
 # (installed above), while the package requires transformers and pycocoevalcap, unneeded here
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps clip-benchmark==1.6.2
+	$(BIN)/python -m pip install -qq --disable-pip-version-check --no-deps clip-benchmark==1.6.2
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -44,7 +44,7 @@ class TrainSpec:
     workers: int = 0
     scratch_steps: int | None = None
     # the budget study: 1 to 16 passes over RET's pairs (16 passes: four runs of about 300
-    # steps, the control's at twice the batch), one seed: make reproduce took 10 min 59 s with
+    # steps, the control's at twice the batch), one seed: make reproduce took 11 min 31 s with
     # the install on an Intel Xeon (README, issue 26's state); (1, 2, 4, 8) halves the study's
     # steps on a slower CPU; the long profile goes on to 64 passes, three seeds
     ablation_passes: tuple[float, ...] = (1, 2, 4, 8, 16)
