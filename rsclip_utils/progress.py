@@ -10,6 +10,7 @@ Introduced in notebook 00 (the embedded set's generation)."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 from tqdm.auto import tqdm as _auto_tqdm
@@ -29,11 +30,14 @@ class _Lines:
 
     def __init__(self, stream):
         self.stream = stream
+        self.last = None
 
     def write(self, text: str) -> None:
         text = text.replace("\r", "").strip()
-        if text:
+        state = re.sub(r"\|[^|]*\|", "|", text.split(" [")[0])  # no bar, no timing: the counts
+        if text and state != self.last:  # a redraw of the same state (at close) says nothing
             self.stream.write(text + "\n")
+            self.last = state
 
     def flush(self) -> None:
         self.stream.flush()
@@ -41,7 +45,10 @@ class _Lines:
 
 class _HeadlessBar(_text_tqdm):
     """A text bar that says nothing for its first ``delay`` seconds (no "0%" line) and, if it
-    ended before saying anything, says once where it ended."""
+    ended before saying anything, says once where it ended. No monitor thread: lines come at
+    ``mininterval`` only."""
+
+    monitor_interval = 0
 
     def close(self):
         if not self.disable and getattr(self, "last_print_t", 0) < self.start_t + self.delay:

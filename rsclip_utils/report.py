@@ -261,7 +261,8 @@ def ablation_blocks(metrics: dict) -> list[tuple]:
              ((int(k), v) for k, v in r["budgets"].items())]
     return [("h3", "Data ablation, Table V, as a budget study"),
             ("p", f"Every row trains from the same start for {max(ab['steps'])} steps of "
-                  f"{batch} pairs ({seeds} seed{'s' if seeds > 1 else ''}), its weights kept at "
+                  f"{batch} pairs (the control {batch} + {batch}; {seeds} "
+                  f"seed{'s' if seeds > 1 else ''}), its weights kept at "
                   f"{len(ab['steps'])} budgets; the control keeps RET-only's batch of RET pairs "
                   f"and adds as many DET and SEG pairs. {rule}"),
             ("table", ["training data", "images", "pairs", "pairs per step",

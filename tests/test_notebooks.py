@@ -15,6 +15,7 @@ from rsclip_utils.manifest import read_manifest
 from rsclip_utils.nbcheck import has_outputs, non_literal_statements, parameters_cell
 from rsclip_utils.paths import repo_root
 from rsclip_utils.pipeline import Run
+from rsclip_utils.report import FIGURE_CAPTIONS
 from rsclip_utils.run import notebook_paths
 from rsclip_utils.stamps import read_stamp
 
@@ -82,8 +83,9 @@ def test_smoke_sequence_through_the_runner(tmp_path):
     assert "### Data ablation, Table V, as a budget study" in report
     assert "### The start against the data it is continued on" in report
     assert "### Counting, diagnosed" in report
-    assert "![ablation budget](figures/ablation_budget.png)" in report
-    assert "![training curves](figures/training_curves.png)" in report
+    # the key figures, each with its caption (report.FIGURE_CAPTIONS)
+    for stem in ("ablation_budget", "training_curves", "similarity_maps"):
+        assert f"![{FIGURE_CAPTIONS[stem]}](figures/{stem}.png)" in report
     metrics = json.loads((out / "metrics.json").read_text())
     ablation = metrics["ablation"]
     assert ablation["study"] == "budget" and len(ablation["rows"]) == 4

@@ -49,3 +49,14 @@ def test_where_a_person_watches_it_is_tqdm_auto(monkeypatch):
     assert isinstance(bar, text_tqdm)
     assert isinstance(getattr(bar.fp, "_wrapped", bar.fp), progress._Lines)
     bar.close()
+
+
+def test_a_headless_bar_says_its_last_state_once(monkeypatch):
+    monkeypatch.setenv(progress.HEADLESS, "1")
+    out = io.StringIO()
+    bar = progress.tqdm(total=2, desc="runs", file=out, mininterval=0, delay=0)
+    bar.update(2)
+    bar.refresh()  # as tqdm's close does: the same state, later
+    bar.close()
+    lines = out.getvalue().splitlines()
+    assert sum("2/2" in line for line in lines) == 1
