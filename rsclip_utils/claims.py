@@ -119,11 +119,11 @@ def _models(metrics: dict, roles: dict) -> dict:
             if name in metrics.get("models", {})}
 
 
-def model_margin(ablation: dict | None = None) -> tuple[float, bool]:
+def model_margin() -> tuple[float, bool]:
     """The margin of the single-run claims (the models of notebook 05) and whether it rests on a
     measured spread: the :data:`MIN_MARGIN` minimum, unmeasured. Each of those models is one
     run; the ablation's spread over seeds is that of other runs at another budget, so it is not
-    borrowed (``ablation`` is accepted and ignored, for callers that pass it)."""
+    borrowed."""
     return MIN_MARGIN, False
 
 
@@ -133,7 +133,7 @@ def paper_claims(metrics: dict) -> list[Claim]:
     roles = metrics.get("roles", {})
     m = _models(metrics, roles)
     ablation = metrics.get("ablation") or {}
-    margin, measured = model_margin(ablation)
+    margin, measured = model_margin()
     out: list[Claim] = []
 
     def zs(role):

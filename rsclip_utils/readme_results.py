@@ -1,8 +1,9 @@
 """The README's tables of the default run (and of the long profile's budget study), written
 from the run's ``metrics.json`` so that the numbers the README shows are the run's, never typed.
 Each block sits between two markers in README.md; ``python -m rsclip_utils.readme_results
-runs/default`` (or ``runs/long``) rewrites its block (``--check``: exit 1 when it differs,
-naming the first line that does)."""
+runs/default`` (or ``runs/long``) rewrites its block, which names the kind of machine the run was
+on (``--check``: exit 1 when the run differs, naming the first line that does: exactly on the
+README's kind of machine, beyond :data:`CROSS_CPU_TOLERANCE` points on another)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,12 @@ def block_machine(block: str) -> str | None:
     return first[len(MACHINE_LINE):].rstrip(".") if first.startswith(MACHINE_LINE) else None
 
 
+def _tables(block: str) -> list[str]:
+    """A block's lines without its machine line (and the blank line after it)."""
+    return "\n".join(x for x in block.splitlines()
+                     if not x.startswith(MACHINE_LINE)).strip("\n").splitlines()
+
+
 def block_differences(old: str, new: str, same_kind: bool = True
                       ) -> tuple[list[str], list[str]]:
     """(differences, verdicts) between a README block ``old`` and a run's block ``new``. On the
@@ -77,11 +84,7 @@ def block_differences(old: str, new: str, same_kind: bool = True
     ``verdicts``, not as differences; a line added, lost or reshaped is a difference. The
     machine line itself is not compared."""
     differences, verdicts = [], []
-    def tables(block: str) -> list[str]:  # the block without its machine line
-        return "\n".join(x for x in block.splitlines()
-                         if not x.startswith(MACHINE_LINE)).strip("\n").splitlines()
-
-    for a, b in itertools.zip_longest(tables(old), tables(new), fillvalue=""):
+    for a, b in itertools.zip_longest(_tables(old), _tables(new), fillvalue=""):
         if a == b:
             continue
         said = f"README: {a}\n  run:    {b}"
@@ -188,13 +191,19 @@ def long_block(metrics: dict) -> str:
                      ).rstrip("\n")
 
 
-def replace_block(readme: str, block: str, start: str = START) -> str:
-    """The README with the text between ``start`` and the next end marker replaced by
-    ``block``."""
+def _split(readme: str, start: str) -> tuple[str, str, str]:
+    """(before ``start``, the block, from the end marker on); refused without the markers."""
     if start not in readme or END not in readme.split(start, 1)[-1]:
         raise ValueError(f"README has no results block: expected the lines {start!r} and {END!r}")
     head, rest = readme.split(start, 1)
-    _, tail = rest.split(END, 1)
+    block, tail = rest.split(END, 1)
+    return head, block.strip("\n"), tail
+
+
+def replace_block(readme: str, block: str, start: str = START) -> str:
+    """The README with the text between ``start`` and the next end marker replaced by
+    ``block``."""
+    head, _, tail = _split(readme, start)
     return f"{head}{start}\n{block}\n{END}{tail}"
 
 
@@ -224,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         args.readme.write_text(new)
         print(f"{args.readme}: results written from {metrics_path}")
         return 0
-    readme_block = old.split(start, 1)[1].split(END, 1)[0].strip("\n")
+    readme_block = _split(old, start)[1]
     theirs, ours = block_machine(readme_block), numeric_kind(machine) if machine else None
     same_kind = theirs is not None and theirs == ours
     differences, verdicts = block_differences(readme_block, block, same_kind)

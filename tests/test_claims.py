@@ -99,7 +99,7 @@ def test_ablation_claims_at_the_saturation_budget_and_the_small_one():
     assert "2.1 passes over RET for RET + DET + SEG, RET matched" in claims[control].budget
     # the single-run claims do not borrow the full row's spread (2 x 4 = 8 here, other runs at
     # another budget): one run each, the one-point minimum, said so
-    assert model_margin(ab) == (1.0, False)
+    assert model_margin() == (1.0, False)
     assert v["starting from a general model beats training from scratch (retrieval)"] == \
         "reproduced"  # 20 points > 1
     assert v["continual pretraining raises zero-shot accuracy over its start"] == "reproduced"
@@ -145,7 +145,7 @@ def test_reasons_quote_the_runs_regime_or_are_not_given():
                "within the 1-point margin (1 seed: noise not measured)")
     text = reason(zs, {"corpus_vs_images": 70.0, "samples_seen": 160.0})
     assert "70x the RS training images" in text and "2,413x" in text and "462x" in text
-    assert model_margin({}) == (1.0, False)
+    assert model_margin() == (1.0, False)
 
 
 def test_margin_is_twice_the_larger_spread_or_the_minimum():
